@@ -1,0 +1,46 @@
+"""Public pages of contests: the home page and a round's page."""
+
+from __future__ import annotations
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+from sqlmodel import col, func, select
+
+from contests import services
+from contests.models import Contest, Round
+from core.templating import render
+from core.web import db
+from ideas.models import PUBLIC_STATUSES, Idea
+
+
+async def home(request: Request) -> Response:
+    now = request.state.now
+    with db(request) as s:
+        rounds = [
+            (contest, round_, services.current_phase(s, round_, now))
+            for contest, round_ in services.list_rounds(s)
+        ]
+        idea_count = s.exec(select(func.count()).select_from(Idea).where(
+            col(Idea.status).in_(PUBLIC_STATUSES))).one()
+    return render(request, "contests/home.html", {"rounds": rounds, "idea_count": idea_count})
+
+
+async def round_detail(request: Request) -> Response:
+    now = request.state.now
+    with db(request) as s:
+        round_ = s.get(Round, request.path_params["round_id"])
+        if round_ is None:
+            raise HTTPException(404)
+        contest = s.get(Contest, round_.contest_id)
+        phases = services.phases_of(s, round_)
+        current = services.current_phase(s, round_, now)
+    return render(request, "contests/round.html", {
+        "contest": contest, "round": round_, "phases": phases, "current": current})
+
+
+routes = [
+    Route("/", home, name="home"),
+    Route("/rounds/{round_id:int}", round_detail, name="round"),
+]

@@ -1,0 +1,322 @@
+"""Sign-up, e-mail confirmation, sign-in (password or OpenID Connect), password reset,
+sign-out, the profile page and the language switch."""
+
+from __future__ import annotations
+
+import logging
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+from sqlmodel import select
+
+from core import ratelimit, sessions
+from core.accounts import forms, oidc, services
+from core.i18n import gettext as _
+from core.i18n import get_locale
+from core.mail import MailError, send_mail
+from core.models import District, User
+from core.security import safe_next
+from core.settings import LOCALES
+from core.templating import render
+from core.web import (
+    client_ip,
+    db,
+    field_str,
+    read_form,
+    redirect,
+    require_user,
+)
+
+log = logging.getLogger("shaar.accounts")
+
+
+def _rate_limited(request: Request, template: str, context: dict[str, object]) -> Response:
+    return render(request, template, {**context, "rate_limited": True}, status_code=429,
+                  headers={"Retry-After": "300"})
+
+
+async def _mail(request: Request, to: str, subject: str, body: str) -> bool:
+    try:
+        await send_mail(request.app.state.settings, to, subject, body)
+    except MailError:
+        log.exception("mail to %s failed", to)
+        return False
+    return True
+
+
+def _link(request: Request, name: str, **params: str) -> str:
+    settings = request.app.state.settings
+    return settings.base_url + str(request.app.url_path_for(name, **params))
+
+
+async def signup(request: Request) -> Response:
+    settings = request.app.state.settings
+    if request.method == "GET":
+        return render(request, "accounts/signup.html", {"form": forms.Form()})
+    data = await read_form(request)
+    form = forms.signup_form(data)
+    if not form.ok:
+        return render(request, "accounts/signup.html", {"form": form}, status_code=422)
+    key = f"signup:{client_ip(request)}"
+    now = request.state.now
+    with db(request, write=True) as s:
+        if ratelimit.is_limited(s, key, settings.signup_rate_limit, now):
+            return _rate_limited(request, "accounts/signup.html", {"form": form})
+        ratelimit.record_hit(s, key, settings.signup_rate_limit, now)
+        user, created = services.register(s, form.values["email"], form.values["password"],
+                                          form.values["display_name"], now)
+        token = services.issue_token(s, user, services.CONFIRM, now) if created else None
+    if token:
+        body = _("Welcome to Shaar, %(name)s!\n\nConfirm your e-mail address by opening this "
+                 "link within three days:\n%(link)s\n\nIf you did not sign up, ignore this "
+                 "message.", name=form.values["display_name"],
+                 link=_link(request, "accounts:confirm", token=token))
+    else:
+        body = _("Someone, perhaps you, tried to create a Shaar account with this address. "
+                 "You already have one. If you forgot the password, reset it here:\n%(link)s",
+                 link=_link(request, "accounts:forgot"))
+    await _mail(request, form.values["email"], _("Confirm your e-mail address"), body)
+    return redirect(request, "/signin",
+                    _("Check your e-mail: we sent a link to confirm the address."))
+
+
+async def confirm(request: Request) -> Response:
+    token = request.path_params["token"]
+    if request.method == "GET":
+        return render(request, "accounts/confirm.html", {"token": token})
+    await read_form(request)
+    with db(request, write=True) as s:
+        user = services.confirm_email(s, token, request.state.now)
+    if user is None:
+        return render(request, "accounts/confirm.html", {"token": token, "invalid": True},
+                      status_code=400)
+    return redirect(request, "/signin", _("Your e-mail address is confirmed. Sign in."))
+
+
+async def signin(request: Request) -> Response:
+    settings = request.app.state.settings
+    next_path = safe_next(request.query_params.get("next"))
+    context = {"next": next_path, "providers": settings.oidc_providers}
+    if request.method == "GET":
+        return render(request, "accounts/signin.html", {**context, "form": forms.Form()})
+    data = await read_form(request)
+    next_path = safe_next(field_str(data, "next", 500) or None)
+    context["next"] = next_path
+    form = forms.signin_form(data)
+    if not form.ok:
+        return render(request, "accounts/signin.html", {**context, "form": form},
+                      status_code=422)
+    now = request.state.now
+    keys = (f"signin:ip:{client_ip(request)}",
+            f"signin:email:{services.normalise_email(form.values['email'])}")
+    token = None
+    with db(request, write=True) as s:
+        if any(ratelimit.is_limited(s, k, settings.signin_rate_limit, now) for k in keys):
+            return _rate_limited(request, "accounts/signin.html", {**context, "form": form})
+        user = services.authenticate(s, form.values["email"], form.values["password"])
+        if user is None:
+            for key in keys:
+                ratelimit.record_hit(s, key, settings.signin_rate_limit, now)
+        elif user.email_confirmed_at is not None:
+            old = request.state.session_token
+            if old:
+                sessions.revoke_session(s, old, now)
+            request.state.new_session_token = sessions.start_session(s, user, settings, now)
+        else:
+            token = services.issue_token(s, user, services.CONFIRM, now)
+    if user is None:
+        form.errors["password"] = _("The e-mail address or the password is wrong.")
+        return render(request, "accounts/signin.html", {**context, "form": form},
+                      status_code=422)
+    if token is not None:
+        await _mail(request, form.values["email"], _("Confirm your e-mail address"),
+                    _("Open this link to confirm your address:\n%(link)s",
+                      link=_link(request, "accounts:confirm", token=token)))
+        form.errors["email"] = _("Confirm your e-mail address first: we have sent you a new "
+                                 "link.")
+        return render(request, "accounts/signin.html", {**context, "form": form},
+                      status_code=422)
+    return redirect(request, next_path, _("You are signed in."))
+
+
+async def signout(request: Request) -> Response:
+    await read_form(request)
+    token = request.state.session_token
+    if token:
+        with db(request, write=True) as s:
+            sessions.revoke_session(s, token, request.state.now)
+    request.state.new_session_token = ""
+    return redirect(request, "/", _("You are signed out."))
+
+
+async def forgot(request: Request) -> Response:
+    settings = request.app.state.settings
+    if request.method == "GET":
+        return render(request, "accounts/forgot.html", {"form": forms.Form()})
+    data = await read_form(request)
+    form = forms.email_form(data)
+    if not form.ok:
+        return render(request, "accounts/forgot.html", {"form": form}, status_code=422)
+    now = request.state.now
+    key = f"reset:{client_ip(request)}"
+    with db(request, write=True) as s:
+        if ratelimit.is_limited(s, key, settings.reset_rate_limit, now):
+            return _rate_limited(request, "accounts/forgot.html", {"form": form})
+        ratelimit.record_hit(s, key, settings.reset_rate_limit, now)
+        user = services.find_by_email(s, form.values["email"])
+        token = services.issue_token(s, user, services.RESET, now) if user else None
+    if token:
+        await _mail(request, form.values["email"], _("Reset your password"),
+                    _("Open this link within two hours to choose a new password:\n%(link)s\n\n"
+                      "If you did not ask for this, ignore this message.",
+                      link=_link(request, "accounts:reset", token=token)))
+    # The same answer whether or not the address has an account.
+    return redirect(request, "/signin",
+                    _("If this address has an account, we sent it a link to reset the "
+                      "password."))
+
+
+async def reset(request: Request) -> Response:
+    token = request.path_params["token"]
+    if request.method == "GET":
+        return render(request, "accounts/reset.html", {"form": forms.Form(), "token": token})
+    data = await read_form(request)
+    form = forms.new_password_form(data)
+    if not form.ok:
+        return render(request, "accounts/reset.html", {"form": form, "token": token},
+                      status_code=422)
+    with db(request, write=True) as s:
+        user = services.reset_password(s, token, form.values["password"], request.state.now)
+    if user is None:
+        form.errors["password"] = _("This link has expired or was already used. Ask for a new "
+                                    "one.")
+        return render(request, "accounts/reset.html", {"form": form, "token": token},
+                      status_code=422)
+    request.state.new_session_token = ""
+    return redirect(request, "/signin", _("Your password is changed. Sign in with it."))
+
+
+def _provider(request: Request) -> oidc.OIDCProvider:
+    provider = request.app.state.settings.provider(request.path_params["provider"])
+    if provider is None:
+        raise HTTPException(404)
+    return provider
+
+
+async def oidc_start(request: Request) -> Response:
+    provider = _provider(request)
+    data = await read_form(request)
+    next_path = safe_next(field_str(data, "next", 500) or None)
+    redirect_uri = _link(request, "accounts:oidc_callback", provider=provider.name)
+    try:
+        with db(request, write=True) as s:
+            url = await oidc.begin(s, provider, redirect_uri, request.state.browser_id,
+                                   next_path, request.state.now)
+    except (oidc.OIDCError, OSError) as exc:
+        log.warning("OIDC start with %s failed: %s", provider.name, exc)
+        return redirect(request, "/signin", _("Sign-in with %(provider)s is not available "
+                                              "right now.", provider=provider.title), "error")
+    return RedirectResponse(url, status_code=303)
+
+
+async def oidc_callback(request: Request) -> Response:
+    provider = _provider(request)
+    settings = request.app.state.settings
+    params = request.query_params
+    now = request.state.now
+    failed = _("Sign-in with %(provider)s did not succeed. Try again.", provider=provider.title)
+    state, code = params.get("state", ""), params.get("code", "")
+    if not state or len(state) > 64:
+        return redirect(request, "/signin", failed, "error")
+    try:
+        with db(request, write=True) as s:
+            attempt = oidc.take_attempt(s, provider, state, request.state.browser_id, now)
+        if params.get("error") or not code:
+            raise oidc.OIDCError(f"provider returned {params.get('error', 'no code')}")
+        redirect_uri = _link(request, "accounts:oidc_callback", provider=provider.name)
+        issuer, claims = await oidc.finish(provider, attempt, code, redirect_uri)
+    except (oidc.OIDCError, OSError) as exc:
+        log.warning("OIDC sign-in with %s refused: %s", provider.name, exc)
+        return redirect(request, "/signin", failed, "error")
+    with db(request, write=True) as s:
+        user = services.oidc_sign_in(s, provider.name, issuer, claims, now,
+                                     provider.verified_claim, provider.district_claim)
+        if request.state.session_token:
+            sessions.revoke_session(s, request.state.session_token, now)
+        request.state.new_session_token = sessions.start_session(s, user, settings, now)
+    return redirect(request, attempt.next_path, _("You are signed in."))
+
+
+async def account(request: Request) -> Response:
+    user = require_user(request)
+    with db(request) as s:
+        districts = list(s.exec(select(District).order_by(District.id)).all())
+    options = [(str(d.id), d.name(get_locale())) for d in districts]
+    context = {"district_options": options, "form": forms.Form(values={
+        "display_name": user.display_name, "locale": user.locale or "",
+        "district": str(user.district_id or "")})}
+    if request.method == "GET":
+        return render(request, "accounts/account.html", context)
+    data = await read_form(request)
+    form = forms.profile_form(data, {d.id for d in districts if d.id is not None})
+    if not form.ok:
+        return render(request, "accounts/account.html", {**context, "form": form},
+                      status_code=422)
+    with db(request, write=True) as s:
+        fresh = s.get(User, user.id)
+        services.update_profile(s, fresh, form.values["display_name"],
+                                form.values["locale"] or None,
+                                int(form.values["district"]) if form.values["district"] else None)
+    return redirect(request, "/account", _("Your profile is saved."))
+
+
+async def account_verify(request: Request) -> Response:
+    user = require_user(request)
+    settings = request.app.state.settings
+    data = await read_form(request)
+    id_number = field_str(data, "id_number", 40)
+    now = request.state.now
+    key = f"census:{user.id}"
+    with db(request, write=True) as s:
+        if ratelimit.is_limited(s, key, settings.signin_rate_limit, now):
+            raise HTTPException(429)
+        ratelimit.record_hit(s, key, settings.signin_rate_limit, now)
+        ok = bool(id_number) and services.claim_census(s, s.get(User, user.id), settings.census_salt,
+                                                       id_number, now)
+    if not ok:
+        return redirect(request, "/account", _("This ID number is not on the city's resident "
+                                               "list, or it already verified another account."),
+                        "error")
+    return redirect(request, "/account", _("You are now a verified resident."))
+
+
+async def language(request: Request) -> Response:
+    data = await read_form(request)
+    locale = field_str(data, "locale", 5)
+    if locale not in LOCALES:
+        raise HTTPException(422, _("Choose one of the listed languages."))
+    request.state.lang_cookie = locale
+    user = request.state.user
+    if user is not None:
+        with db(request, write=True) as s:
+            fresh = s.get(User, user.id)
+            fresh.locale = locale
+            s.add(fresh)
+    return RedirectResponse(safe_next(field_str(data, "next", 500) or None), status_code=303)
+
+
+routes = [
+    Route("/signup", signup, methods=["GET", "POST"], name="signup"),
+    Route("/confirm/{token}", confirm, methods=["GET", "POST"], name="confirm"),
+    Route("/signin", signin, methods=["GET", "POST"], name="signin"),
+    Route("/signout", signout, methods=["POST"], name="signout"),
+    Route("/password/forgot", forgot, methods=["GET", "POST"], name="forgot"),
+    Route("/password/reset/{token}", reset, methods=["GET", "POST"], name="reset"),
+    Route("/signin/oidc/{provider}", oidc_start, methods=["POST"], name="oidc_start"),
+    Route("/signin/oidc/{provider}/callback", oidc_callback, name="oidc_callback"),
+    Route("/account", account, methods=["GET", "POST"], name="account"),
+    Route("/account/verify", account_verify, methods=["POST"], name="verify"),
+    Route("/language", language, methods=["POST"], name="language"),
+]

@@ -1,0 +1,75 @@
+"""The app factory: settings in, a Starlette app out. The one place that mounts domains."""
+
+from __future__ import annotations
+
+import logging
+from urllib.parse import urlsplit
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from core import errors
+from core.db import Database, make_database
+from core.security import content_security_policy
+from core.settings import ROOT, Settings
+from core.templating import make_environment
+from core.web import RequestContextMiddleware
+
+
+def prefixed(prefix: str, routes: list[Route]) -> list[BaseRoute]:
+    """Name top-level routes `prefix:name`, as a Mount would, without a path prefix."""
+    for route in routes:
+        route.name = f"{prefix}:{route.name}"
+    return list(routes)
+
+
+async def healthz(request: Request) -> Response:
+    return PlainTextResponse("ok")
+
+
+def build_routes() -> list[BaseRoute]:
+    from contests.routes import routes as contest_routes
+    from core.accounts.routes import routes as account_routes
+    from core.admin import routes as admin_routes
+    from ideas.routes import routes as idea_routes
+
+    return [
+        *prefixed("contests", contest_routes),
+        *prefixed("accounts", account_routes),
+        Route("/healthz", healthz, name="healthz"),
+        *prefixed("ideas", idea_routes),
+        *prefixed("admin", admin_routes),
+        Mount("/static", app=StaticFiles(directory=ROOT / "static", check_dir=False),
+              name="static"),
+    ]
+
+
+def create_app(settings: Settings | None = None, database: Database | None = None) -> Starlette:
+    settings = settings or Settings.from_env()
+    database = database or make_database(settings.database_url)
+    form_targets = tuple(
+        f"{parts.scheme}://{parts.netloc}"
+        for parts in (urlsplit(p.discovery_url) for p in settings.oidc_providers)
+    )
+    csp = content_security_policy(form_targets)
+    app = Starlette(
+        debug=False,
+        routes=build_routes(),
+        middleware=[Middleware(RequestContextMiddleware, settings=settings, database=database,
+                               csp=csp)],
+        exception_handlers={
+            HTTPException: errors.http_error,
+            errors.SignInRequired: errors.sign_in_required,
+            Exception: errors.server_error,
+        },
+    )
+    app.state.settings = settings
+    app.state.database = database
+    app.state.templates = make_environment()
+    logging.basicConfig(level=logging.INFO)
+    return app

@@ -1,0 +1,115 @@
+"""The `shaar` command."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from core.settings import Settings, SettingsError
+
+
+def _settings() -> Settings:
+    try:
+        return Settings.from_env()
+    except SettingsError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+@click.group(help="Shaar: a city platform for idea contests and participatory budgeting.")
+def main() -> None:
+    pass
+
+
+@main.command(help="Serve the web app.")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8000, show_default=True, type=int, help="Port to listen on.")
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
+              help="Worker processes (use PostgreSQL for more than one on a busy site).")
+@click.option("--reload", is_flag=True, help="Restart on code changes (development).")
+def serve(host: str, port: int, workers: int, reload: bool) -> None:
+    import uvicorn
+
+    _settings()  # fail early with a readable message
+    uvicorn.run("core.asgi:app", host=host, port=port, workers=workers, reload=reload,
+                proxy_headers=False, server_header=False)
+
+
+@main.command(help="Bring the database schema up to date.")
+@click.option("--revision", default="head", show_default=True, help="Target revision.")
+def migrate(revision: str) -> None:
+    from core.migrate import upgrade
+
+    settings = _settings()
+    upgrade(settings.database_url, revision)
+    click.echo("database is up to date")
+
+
+@main.command("create-admin", help="Create an administrator, or make an account one.")
+@click.option("--email", prompt=True, help="E-mail address to sign in with.")
+@click.option("--name", default="Administrator", show_default=True, help="Display name.")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True,
+              help="Password (at least 10 characters); prompted when omitted.")
+def create_admin(email: str, name: str, password: str) -> None:
+    from sqlmodel import select
+
+    from core.accounts.passwords import MIN_LENGTH, hash_password
+    from core.accounts.services import find_by_email, normalise_email
+    from core.db import make_database
+    from core.models import Role, RoleGrant, User, utcnow
+
+    if len(password) < MIN_LENGTH:
+        raise click.ClickException(f"the password needs at least {MIN_LENGTH} characters")
+    database = make_database(_settings().database_url)
+    now = utcnow()
+    with database.session(write=True) as db:
+        user = find_by_email(db, email)
+        if user is None:
+            user = User(email=normalise_email(email), display_name=name, created_at=now,
+                        email_confirmed_at=now, password_hash=hash_password(password))
+            db.add(user)
+            db.flush()
+        has = db.exec(select(RoleGrant).where(RoleGrant.user_id == user.id,
+                                              RoleGrant.role == Role.ADMIN)).first()
+        if has is None:
+            assert user.id is not None
+            db.add(RoleGrant(user_id=user.id, role=Role.ADMIN, granted_at=now))
+    click.echo(f"{normalise_email(email)} is an administrator")
+
+
+@main.command("seed-demo", help="Fill an empty database with the demo city.")
+@click.option("--if-empty", is_flag=True, help="Do nothing when the database has data.")
+def seed_demo(if_empty: bool) -> None:
+    from core.db import make_database
+    from core.demo import DemoRefused, is_empty, seed
+    from core.models import utcnow
+
+    settings = _settings()
+    if settings.is_production:
+        raise click.ClickException("seed-demo refuses to run when SHAAR_ENV=production")
+    database = make_database(settings.database_url)
+    with database.session(write=True) as db:
+        if if_empty and not is_empty(db):
+            click.echo("the database has data; demo not seeded")
+            return
+        try:
+            people = seed(db, utcnow())
+        except DemoRefused as exc:
+            raise click.ClickException(str(exc)) from exc
+    click.echo("Demo city created. Sign in as:")
+    for role, email, password in people:
+        click.echo(f"  {role:<10} {email:<28} {password}")
+
+
+def _register_domain_commands() -> None:
+    try:
+        from voting.tally.cli import tally
+    except ImportError:  # the counting engine is optional while it is being built
+        return
+    main.add_command(tally)
+
+
+_register_domain_commands()
+
+if __name__ == "__main__":
+    sys.exit(main())

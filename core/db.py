@@ -1,0 +1,104 @@
+"""Database engines and sessions.
+
+SQLite gets WAL, synchronous=FULL, foreign keys and a busy timeout on every connection.
+Writes on SQLite begin with BEGIN IMMEDIATE (a second engine) so that a transaction which
+reads and then writes never fails with SQLITE_BUSY halfway; reads keep the cheap deferred
+BEGIN. PostgreSQL uses one engine for both.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlmodel import Session, create_engine
+
+SQLITE_PRAGMAS = (
+    "PRAGMA journal_mode=WAL",
+    "PRAGMA synchronous=FULL",
+    "PRAGMA foreign_keys=ON",
+    "PRAGMA busy_timeout=5000",
+)
+
+
+@dataclass
+class Database:
+    read_engine: Engine
+    write_engine: Engine
+
+    @contextmanager
+    def session(self, write: bool = False) -> Iterator[Session]:
+        """A session that commits on success and rolls back on any exception."""
+        engine = self.write_engine if write else self.read_engine
+        with Session(engine, expire_on_commit=False) as session:
+            try:
+                yield session
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+
+    def dispose(self) -> None:
+        self.read_engine.dispose()
+        if self.write_engine is not self.read_engine:
+            self.write_engine.dispose()
+
+
+def normalise_url(url: str) -> str:
+    """Accept postgres:// and postgresql:// and use psycopg 3 for both."""
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://") :]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
+    return url
+
+
+def make_engine(url: str, *, immediate: bool = False, **kwargs: Any) -> Engine:
+    url = normalise_url(url)
+    if not url.startswith("sqlite"):
+        return create_engine(url, pool_pre_ping=True, **kwargs)
+    database = make_url(url).database
+    if database and database != ":memory:":
+        Path(database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, connect_args={"check_same_thread": False}, **kwargs)
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Take transaction control away from the driver so BEGIN is ours to emit.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        for pragma in SQLITE_PRAGMAS:
+            cursor.execute(pragma)
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    return engine
+
+
+def make_database(url: str) -> Database:
+    url = normalise_url(url)
+    if url.startswith("sqlite"):
+        return Database(make_engine(url), make_engine(url, immediate=True))
+    engine = make_engine(url)
+    return Database(engine, engine)
+
+
+def is_unique_violation(exc: Exception) -> bool:
+    """True when an IntegrityError comes from a unique constraint (on either database)."""
+    if not isinstance(exc, IntegrityError):
+        return False
+    text = str(exc.orig).lower()
+    return "unique" in text or "duplicate key" in text
+
+
+def is_lock_timeout(exc: Exception) -> bool:
+    return isinstance(exc, OperationalError) and "locked" in str(exc.orig).lower()

@@ -1,0 +1,101 @@
+"""The demo city: Bishkek's four districts, a contest open for ideas, and one person per role."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlmodel import Session, func, select
+
+from contests.models import Contest, Phase, Round, RoundPhase
+from core.accounts.passwords import hash_password
+from core.models import District, Role, RoleGrant, User
+from ideas.models import IdeaStatus
+from ideas.services import create_idea
+
+DISTRICTS = (
+    ("leninsky", "Ленинский район", "Ленин району", "Leninsky district", 330_000),
+    ("oktyabrsky", "Октябрьский район", "Октябрь району", "Oktyabrsky district", 280_000),
+    ("pervomaisky", "Первомайский район", "Биринчи май району", "Pervomaisky district",
+     230_000),
+    ("sverdlovsky", "Свердловский район", "Свердлов району", "Sverdlovsky district", 260_000),
+)
+
+#: (e-mail, password, display name, roles). Printed by `shaar seed-demo` and in the README.
+DEMO_PEOPLE = (
+    ("admin@demo.shaar.kg", "demo-admin-pass", "Айгуль Адмиралиева", (Role.ADMIN,)),
+    ("moderator@demo.shaar.kg", "demo-moderator-pass", "Марат Модератов", (Role.MODERATOR,)),
+    ("jury@demo.shaar.kg", "demo-jury-pass", "Жылдыз Жюриева", (Role.JURY,)),
+    ("resident@demo.shaar.kg", "demo-resident-pass", "Бакыт Жашоочуев", ()),
+)
+
+IDEAS = (
+    (0, "Скамейки и тень во дворе на Токтогула 125",
+     "Поставить шесть скамеек и посадить деревья у детской площадки.", 450_000),
+    (1, "Освещение пешеходной дорожки вдоль Ала-Арчи",
+     "Фонари на солнечных батареях на 800 метрах дорожки.", 1_200_000),
+    (2, "Велодорожка по улице Жибек-Жолу",
+     "Отделённая велодорожка от Советской до Эркиндик.", 3_500_000),
+    (3, "Открытая спортплощадка в 12 микрорайоне",
+     "Турники, брусья и резиновое покрытие для жителей всех возрастов.", 900_000),
+    (None, "Питьевые фонтанчики в парках города",
+     "Десять фонтанчиков с питьевой водой в крупных парках Бишкека.", 700_000),
+)
+
+
+class DemoRefused(RuntimeError):
+    pass
+
+
+def is_empty(db: Session) -> bool:
+    return db.exec(select(func.count()).select_from(District)).one() == 0
+
+
+def seed(db: Session, now: datetime) -> list[tuple[str, str, str]]:
+    """Create the demo city in an empty database. Returns (role, e-mail, password) rows."""
+    if not is_empty(db):
+        raise DemoRefused("the database already has data")
+    districts = [District(slug=s, name_ru=ru, name_ky=ky, name_en=en, population=p)
+                 for s, ru, ky, en, p in DISTRICTS]
+    db.add_all(districts)
+    people = []
+    for email, password, name, roles in DEMO_PEOPLE:
+        user = User(email=email, password_hash=hash_password(password), display_name=name,
+                    email_confirmed_at=now, created_at=now)
+        db.add(user)
+        people.append((user, roles, password))
+    db.flush()
+    resident = people[-1][0]
+    resident.district_id = districts[0].id
+    resident.is_verified, resident.verified_via, resident.verified_at = True, "admin", now
+    for user, roles, _password in people:
+        for role in roles:
+            assert user.id is not None
+            db.add(RoleGrant(user_id=user.id, role=role, granted_at=now))
+    year = now.year + 1
+    contest = Contest(slug=f"bishkek-{year}", title=f"Бюджет инициатив Бишкека {year}",
+                      description="Предложите, что изменить в вашем районе, и проголосуйте "
+                                  "за лучшие идеи.", year=year, created_at=now)
+    db.add(contest)
+    db.flush()
+    assert contest.id is not None
+    round_ = Round(contest_id=contest.id, number=1, title="Приём идей", created_at=now)
+    db.add(round_)
+    db.flush()
+    assert round_.id is not None
+    start = now - timedelta(days=7)
+    schedule = ((Phase.SUBMISSION, 37), (Phase.MODERATION, 14), (Phase.JURY_REVIEW, 21),
+                (Phase.VOTING, 14), (Phase.RESULTS, 30))
+    for phase, days in schedule:
+        db.add(RoundPhase(round_id=round_.id, phase=phase, starts_at=start,
+                          ends_at=start + timedelta(days=days)))
+        start += timedelta(days=days)
+    for district_index, title, summary, cost in IDEAS:
+        author = people[-1][0]
+        assert author.id is not None
+        create_idea(db, year=year, round_id=round_.id, author_id=author.id,
+                    district_id=districts[district_index].id if district_index is not None
+                    else None, title=title, summary=summary,
+                    description=summary, estimated_cost=cost, status=IdeaStatus.PUBLISHED,
+                    now=now)
+    return [(", ".join(roles) or Role.RESIDENT, user.email or "", password)
+            for user, roles, password in people]

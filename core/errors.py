@@ -1,0 +1,45 @@
+"""Error pages in the reader's language, and the exceptions endpoints raise to reach them."""
+
+from __future__ import annotations
+
+import logging
+from urllib.parse import quote
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from core.templating import render
+
+log = logging.getLogger("shaar")
+
+ERROR_PAGES = (400, 403, 404, 405, 413, 422, 429, 500)
+
+
+class SignInRequired(Exception):
+    """An anonymous person asked for something that needs an account."""
+
+
+async def http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    code = exc.status_code if exc.status_code in ERROR_PAGES else 400
+    return render(
+        request,
+        "errors/error.html",
+        {"code": code, "detail": exc.detail if code in (400, 403, 422) else None},
+        status_code=exc.status_code,
+        headers=dict(exc.headers or {}),
+    )
+
+
+async def sign_in_required(request: Request, exc: Exception) -> Response:
+    path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return RedirectResponse(f"/signin?next={quote(path, safe='')}", status_code=303)
+
+
+async def server_error(request: Request, exc: Exception) -> Response:
+    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    try:
+        return render(request, "errors/error.html", {"code": 500, "detail": None}, status_code=500)
+    except Exception:  # the templates themselves may be what broke
+        return Response("Internal Server Error", status_code=500, media_type="text/plain")

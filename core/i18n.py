@@ -1,0 +1,105 @@
+"""Languages: catalogs, the current request's locale, and locale-aware formatting."""
+
+from __future__ import annotations
+
+from contextvars import ContextVar
+from datetime import UTC, datetime
+from functools import cache
+from zoneinfo import ZoneInfo
+
+from babel import Locale
+from babel.dates import format_date, format_datetime
+from babel.numbers import format_decimal
+from babel.support import NullTranslations, Translations
+
+from core.settings import LOCALES, ROOT
+
+LOCALE_DIR = ROOT / "locale"
+LANGUAGE_NAMES = {"ru": "Русский", "ky": "Кыргызча", "en": "English"}
+
+_current_locale: ContextVar[str] = ContextVar("locale", default="ru")
+_current_tz: ContextVar[str] = ContextVar("tz", default="Asia/Bishkek")
+
+
+@cache
+def translations(locale: str) -> NullTranslations:
+    return Translations.load(str(LOCALE_DIR), [locale], domain="messages")
+
+
+def set_locale(locale: str, tz: str) -> None:
+    _current_locale.set(locale)
+    _current_tz.set(tz)
+
+
+def get_locale() -> str:
+    return _current_locale.get()
+
+
+def gettext(message: str, **variables: object) -> str:
+    text = translations(get_locale()).gettext(message)
+    return text % variables if variables else text
+
+
+def ngettext(singular: str, plural: str, n: int, **variables: object) -> str:
+    text = translations(get_locale()).ngettext(singular, plural, n)
+    variables.setdefault("num", n)
+    return text % variables
+
+
+_ = gettext
+
+
+def lazy(message: str) -> str:
+    """Mark a string for extraction where it is defined; translate it where it is shown."""
+    return message
+
+
+def negotiate(accept_language: str, default: str) -> str:
+    """Pick the first supported language of an Accept-Language header."""
+    weighted: list[tuple[float, str]] = []
+    for part in accept_language.split(","):
+        tag, _, params = part.strip().partition(";")
+        quality = 1.0
+        if params.strip().startswith("q="):
+            try:
+                quality = float(params.strip()[2:])
+            except ValueError:
+                quality = 0.0
+        weighted.append((quality, tag.strip().lower()))
+    for _quality, tag in sorted(weighted, key=lambda item: -item[0]):
+        base = tag.split("-")[0]
+        if base in LOCALES:
+            return base
+    return default
+
+
+def _babel_locale() -> Locale:
+    return Locale.parse(get_locale())
+
+
+def local_time(value: datetime) -> datetime:
+    """A stored naive-UTC time in the city's zone."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(ZoneInfo(_current_tz.get()))
+
+
+def format_when(value: datetime | None, fmt: str = "medium") -> str:
+    if value is None:
+        return ""
+    return format_datetime(local_time(value), fmt, locale=_babel_locale())
+
+
+def format_day(value: datetime | None) -> str:
+    if value is None:
+        return ""
+    return format_date(local_time(value), "long", locale=_babel_locale())
+
+
+def format_number(value: int | float) -> str:
+    return format_decimal(value, locale=_babel_locale())
+
+
+def format_som(amount: int) -> str:
+    """Whole som, grouped per locale, with the unit in the reader's language."""
+    return gettext("%(amount)s som", amount=format_decimal(amount, locale=_babel_locale()))

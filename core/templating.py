@@ -1,0 +1,71 @@
+"""Jinja2 rendering: one environment, translated, with htmx partials as named blocks."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jinja2
+from starlette.requests import Request
+from starlette.responses import HTMLResponse
+
+from core import i18n
+from core.settings import ROOT
+
+
+def make_environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(ROOT / "templates")),
+        autoescape=True,
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+        undefined=jinja2.StrictUndefined,
+    )
+    env.install_gettext_callables(  # type: ignore[attr-defined]
+        i18n.gettext, i18n.ngettext, newstyle=True
+    )
+    env.globals.update(
+        format_when=i18n.format_when,
+        format_day=i18n.format_day,
+        format_number=i18n.format_number,
+        format_som=i18n.format_som,
+        get_locale=i18n.get_locale,
+        language_names=i18n.LANGUAGE_NAMES,
+    )
+    return env
+
+
+def is_htmx(request: Request) -> bool:
+    return request.headers.get("HX-Request") == "true" and "HX-Boosted" not in request.headers
+
+
+def render(
+    request: Request,
+    template_name: str,
+    context: dict[str, Any] | None = None,
+    *,
+    status_code: int = 200,
+    block: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> HTMLResponse:
+    """Render a page, or only its `block` when htmx asked for a fragment of it."""
+    env: jinja2.Environment = request.app.state.templates
+    template = env.get_template(template_name)
+    ctx = {
+        "request": request,
+        "user": getattr(request.state, "user", None),
+        "roles": getattr(request.state, "roles", frozenset()),
+        "csrf_token": getattr(request.state, "csrf_token", ""),
+        "settings": request.app.state.settings,
+        "flashes": getattr(request.state, "flashes", []),
+        "url_for": lambda name, **params: str(request.app.url_path_for(name, **params)),
+    }
+    ctx.update(context or {})
+    if block is not None and is_htmx(request):
+        body = "".join(template.blocks[block](template.new_context(ctx)))
+    else:
+        body = template.render(ctx)
+    response = HTMLResponse(body, status_code=status_code, headers=headers)
+    if block is not None:
+        response.headers["Vary"] = "HX-Request"
+    return response
