@@ -23,9 +23,8 @@ from core.web import RequestContextMiddleware
 
 def prefixed(prefix: str, routes: list[Route]) -> list[BaseRoute]:
     """Name top-level routes `prefix:name`, as a Mount would, without a path prefix."""
-    for route in routes:
-        route.name = f"{prefix}:{route.name}"
-    return list(routes)
+    return [Route(r.path, r.endpoint, methods=list(r.methods or ()), name=f"{prefix}:{r.name}")
+            for r in routes]
 
 
 async def healthz(request: Request) -> Response:

@@ -4,7 +4,6 @@ an in-process client, small factories whose defaults include hostile text, and h
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,15 +13,11 @@ from sqlalchemy import text
 from sqlmodel import SQLModel
 from starlette.testclient import TestClient
 
-from core.accounts.passwords import hash_password
 from core.app import create_app
 from core.db import Database, make_database, normalise_url
 from core.migrate import all_models, upgrade
-from core.models import RoleGrant, User, utcnow
 from core.settings import Settings
-
-HOSTILE = "<script>alert(1)</script>\"'&"
-PASSWORD = "correct horse battery"
+from tests.helpers import make_settings
 
 
 @pytest.fixture(scope="session")
@@ -67,12 +62,6 @@ def _clean_tables(request: pytest.FixtureRequest) -> Iterator[None]:
                 conn.execute(text(f"DELETE FROM {table}"))
 
 
-def make_settings(tmp: Path, database_url: str, **overrides: Any) -> Settings:
-    env = {"SHAAR_ENV": "test", "SHAAR_VAR_DIR": str(tmp), "DATABASE_URL": database_url,
-           "SECRET_KEY": "test-secret-key-that-is-long-enough", "BASE_URL": "http://testserver"}
-    return Settings.from_env(env, **overrides)
-
-
 @pytest.fixture
 def settings(tmp_path: Path, migrated: str) -> Settings:
     return make_settings(tmp_path, migrated)
@@ -89,38 +78,55 @@ def client(app: Any) -> Iterator[TestClient]:
         yield c
 
 
-def make_user(database: Database, email: str = "resident@example.kg", *,
-              name: str = f"Resident {HOSTILE}", roles: tuple[str, ...] = (),
-              confirmed: bool = True, password: str = PASSWORD) -> User:
-    now = utcnow()
-    with database.session(write=True) as db:
-        user = User(email=email, display_name=name, password_hash=hash_password(password),
-                    email_confirmed_at=now if confirmed else None, created_at=now)
-        db.add(user)
-        db.flush()
-        assert user.id is not None
-        for role in roles:
-            db.add(RoleGrant(user_id=user.id, role=role, granted_at=now))
-    return user
 
 
-CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
-def csrf_of(client: TestClient, path: str = "/signin") -> str:
-    page = client.get(path)
-    match = CSRF_RE.search(page.text)
-    assert match, f"no CSRF token on {path}"
-    return match.group(1)
+class MailSink:
+    """A real SMTP server on loopback that keeps what it receives."""
+
+    def __init__(self) -> None:
+        self.messages: list[Any] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        from email import message_from_bytes, policy
+
+        self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
+        return "250 OK"
+
+    def last_body(self) -> str:
+        assert self.messages, "no mail arrived"
+        return str(self.messages[-1].get_content())
 
 
-def sign_in(client: TestClient, email: str, password: str = PASSWORD) -> Any:
-    token = csrf_of(client, "/signin")
-    response = client.post("/signin", data={"email": email, "password": password,
-                                            "csrf_token": token})
-    assert response.status_code == 303, response.text
-    return response
+@pytest.fixture
+def mail_sink() -> Iterator[tuple[MailSink, int]]:
+    from aiosmtpd.controller import Controller
+
+    sink = MailSink()
+    port = free_port()
+    controller = Controller(sink, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield sink, port
+    finally:
+        controller.stop()
 
 
-def post_form(client: TestClient, path: str, data: dict[str, str], token_from: str = "/") -> Any:
-    return client.post(path, data={**data, "csrf_token": csrf_of(client, token_from)})
+@pytest.fixture
+def mail_app(tmp_path: Path, migrated: str, database: Database, mail_sink: Any) -> Any:
+    sink, port = mail_sink
+    settings = make_settings(tmp_path, migrated, smtp_host="127.0.0.1", smtp_port=port)
+    return create_app(settings, database)
+
+
+@pytest.fixture
+def mail_client(mail_app: Any) -> Iterator[TestClient]:
+    with TestClient(mail_app, follow_redirects=False) as c:
+        yield c

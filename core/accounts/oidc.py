@@ -35,11 +35,13 @@ async def discover(provider: OIDCProvider) -> dict[str, Any]:
     cached = _discovery_cache.get(provider.discovery_url)
     if cached and time.monotonic() - cached[0] < DISCOVERY_TTL:
         return cached[1]
-    async with AsyncOAuth2Client(timeout=10) as client:
-        response = await client.get(provider.discovery_url)
-    if response.status_code != 200:
-        raise OIDCError(f"discovery failed with {response.status_code}")
-    metadata: dict[str, Any] = response.json()
+    try:
+        async with AsyncOAuth2Client(timeout=10) as client:
+            response = await client.request("GET", provider.discovery_url,
+                                            withhold_token=True)
+        metadata: dict[str, Any] = response.json() if response.status_code == 200 else {}
+    except Exception as exc:  # network and JSON errors alike: the provider is unavailable
+        raise OIDCError(f"discovery failed: {exc}") from exc
     for key in ("issuer", "authorization_endpoint", "token_endpoint", "jwks_uri"):
         if not isinstance(metadata.get(key), str):
             raise OIDCError(f"discovery document lacks {key}")
@@ -101,12 +103,17 @@ async def finish(provider: OIDCProvider, attempt: OIDCLoginAttempt, code: str,
                                              code_verifier=attempt.code_verifier)
         except Exception as exc:  # Authlib raises several kinds; all mean "no token"
             raise OIDCError(f"token request failed: {exc}") from exc
-        jwks_response = await client.get(metadata["jwks_uri"])
+        try:
+            jwks_response = await client.request("GET", metadata["jwks_uri"],
+                                                 withhold_token=True)
+            jwks = jwks_response.json()
+        except Exception as exc:
+            raise OIDCError(f"could not read the provider's keys: {exc}") from exc
     id_token = token.get("id_token")
     if not id_token:
         raise OIDCError("no id_token in the token response")
     try:
-        decoded = jwt.decode(id_token, KeySet.import_key_set(jwks_response.json()))
+        decoded = jwt.decode(id_token, KeySet.import_key_set(jwks))
         claims = CodeIDToken(
             decoded.claims,
             decoded.header,

@@ -1,0 +1,189 @@
+import re
+
+import pytest
+from sqlmodel import select
+from starlette.testclient import TestClient
+
+from core.models import User
+from tests.helpers import HOSTILE, PASSWORD, csrf_of, make_user, sign_in
+
+LINK_RE = re.compile(r"http://testserver(/\S+)")
+
+
+def link_in(body: str) -> str:
+    match = LINK_RE.search(body)
+    assert match, body
+    return match.group(1)
+
+
+def sign_up(client: TestClient, email: str = "new@example.kg", name: str = HOSTILE) -> object:
+    return client.post("/signup", data={
+        "email": email, "display_name": name, "password": PASSWORD,
+        "password_confirm": PASSWORD, "accept_terms": "yes",
+        "csrf_token": csrf_of(client, "/signup")})
+
+
+def test_a_resident_signs_up_confirms_by_mail_and_signs_in(mail_client: TestClient,
+                                                           mail_sink, database) -> None:
+    sink, _port = mail_sink
+    response = sign_up(mail_client)
+    assert response.status_code == 303
+    message = sink.messages[-1]
+    assert message["To"] == "new@example.kg"
+    confirm_path = link_in(sink.last_body())
+    assert confirm_path.startswith("/confirm/")
+
+    token = csrf_of(mail_client, "/signin")
+    early = mail_client.post("/signin", data={"email": "new@example.kg", "password": PASSWORD,
+                                              "csrf_token": token})
+    assert early.status_code == 422  # not confirmed yet; a fresh link was mailed
+    assert len(sink.messages) == 2
+
+    confirm_path = link_in(sink.last_body())
+    confirmed = mail_client.post(confirm_path,
+                                 data={"csrf_token": csrf_of(mail_client, confirm_path)})
+    assert confirmed.status_code == 303
+    sign_in(mail_client, "new@example.kg")
+    profile = mail_client.get("/account")
+    assert profile.status_code == 200
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in profile.text
+    assert HOSTILE not in profile.text
+
+
+def test_a_confirmation_link_works_once(mail_client: TestClient, mail_sink) -> None:
+    sink, _ = mail_sink
+    sign_up(mail_client)
+    path = link_in(sink.last_body())
+    assert mail_client.post(path, data={"csrf_token": csrf_of(mail_client, path)}
+                            ).status_code == 303
+    again = mail_client.post(path, data={"csrf_token": csrf_of(mail_client, path)})
+    assert again.status_code == 400
+
+
+def test_signing_up_with_a_taken_address_reveals_nothing(mail_client: TestClient, mail_sink,
+                                                         database) -> None:
+    sink, _ = mail_sink
+    make_user(database, "taken@example.kg")
+    response = sign_up(mail_client, "taken@example.kg")
+    assert response.status_code == 303  # the same answer as for a new address
+    assert "already have one" in sink.last_body() or "уже есть" in sink.last_body()
+    with database.session() as db:
+        assert len(db.exec(select(User).where(User.email == "taken@example.kg")).all()) == 1
+
+
+def test_a_sign_up_form_with_errors_comes_back_with_the_values_kept(client: TestClient) -> None:
+    response = client.post("/signup", data={
+        "email": "not-an-address", "display_name": "Айбек", "password": "short",
+        "password_confirm": "other", "csrf_token": csrf_of(client, "/signup")},
+        headers={"Accept-Language": "en"})
+    assert response.status_code == 422
+    assert 'value="not-an-address"' in response.text and 'value="Айбек"' in response.text
+    assert "Use at least 10 characters." in response.text
+    assert "Agree to the rules" in response.text
+    assert 'aria-invalid="true"' in response.text
+
+
+def test_password_reset_by_mail_signs_out_everywhere(mail_client: TestClient, mail_sink, app,
+                                                     database) -> None:
+    sink, _ = mail_sink
+    make_user(database, "forgetful@example.kg")
+    other_browser = TestClient(app, follow_redirects=False)
+    sign_in(other_browser, "forgetful@example.kg")
+    assert other_browser.get("/account").status_code == 200
+
+    mail_client.post("/password/forgot", data={"email": "forgetful@example.kg",
+                                               "csrf_token": csrf_of(mail_client,
+                                                                     "/password/forgot")})
+    path = link_in(sink.last_body())
+    new = "a brand new passphrase"
+    response = mail_client.post(path, data={"password": new, "password_confirm": new,
+                                            "csrf_token": csrf_of(mail_client, path)})
+    assert response.status_code == 303
+    assert other_browser.get("/account").status_code == 303  # its session was revoked
+    sign_in(mail_client, "forgetful@example.kg", new)
+    reused = mail_client.post(path, data={"password": new, "password_confirm": new,
+                                          "csrf_token": csrf_of(mail_client, path)})
+    assert reused.status_code == 422
+
+
+def test_asking_to_reset_an_unknown_address_sends_nothing(mail_client: TestClient,
+                                                          mail_sink) -> None:
+    sink, _ = mail_sink
+    response = mail_client.post("/password/forgot", data={
+        "email": "nobody@example.kg", "csrf_token": csrf_of(mail_client, "/password/forgot")})
+    assert response.status_code == 303
+    assert sink.messages == []
+
+
+def test_sign_in_gives_a_new_session_id(client: TestClient, app, database) -> None:
+    make_user(database, "r@example.kg")
+    sign_in(client, "r@example.kg")
+    first = client.cookies.get("shaar_session")
+    sign_in(client, "r@example.kg")
+    second = client.cookies.get("shaar_session")
+    assert first and second and first != second
+    assert client.get("/account").status_code == 200
+    replay = TestClient(app, follow_redirects=False, cookies={"shaar_session": first})
+    assert replay.get("/account").status_code == 303  # the replaced session is gone
+
+
+def test_the_old_session_cookie_stops_working_after_sign_out(client: TestClient, app,
+                                                             database) -> None:
+    make_user(database, "r@example.kg")
+    sign_in(client, "r@example.kg")
+    stolen = client.cookies.get("shaar_session")
+    response = client.post("/signout", data={"csrf_token": csrf_of(client, "/account")})
+    assert response.status_code == 303
+    thief = TestClient(app, follow_redirects=False, cookies={"shaar_session": stolen})
+    assert thief.get("/account").status_code == 303
+
+
+def test_repeated_failed_sign_ins_get_429(client: TestClient, database) -> None:
+    make_user(database, "r@example.kg")
+    statuses = []
+    for _ in range(7):
+        token = csrf_of(client, "/signin")
+        statuses.append(client.post("/signin", data={
+            "email": "r@example.kg", "password": "wrong password!", "csrf_token": token},
+            headers={"Accept-Language": "en"}).status_code)
+    assert statuses[:5] == [422] * 5
+    assert statuses[5:] == [429, 429]
+    token = csrf_of(client, "/signin")
+    right = client.post("/signin", data={"email": "r@example.kg", "password": PASSWORD,
+                                         "csrf_token": token})
+    assert right.status_code == 429  # even the right password waits out the window
+    assert "Too many attempts" in client.post("/signin", data={
+        "email": "r@example.kg", "password": "x", "csrf_token": token},
+        headers={"Accept-Language": "en"}).text
+
+
+def test_a_wrong_password_and_an_unknown_address_look_the_same(client: TestClient,
+                                                               database) -> None:
+    make_user(database, "r@example.kg")
+    answers = []
+    for email in ("r@example.kg", "ghost@example.kg"):
+        token = csrf_of(client, "/signin")
+        answers.append(client.post("/signin", data={"email": email, "password": "wrong one!",
+                                                     "csrf_token": token}))
+    assert [a.status_code for a in answers] == [422, 422]
+    assert (answers[0].text.replace("r@example.kg", "")
+            == answers[1].text.replace("ghost@example.kg", ""))
+
+
+@pytest.mark.parametrize("path", ["/account", "/admin", "/admin/users"])
+def test_anonymous_people_are_sent_to_sign_in_and_back(client: TestClient, path: str) -> None:
+    response = client.get(path)
+    assert response.status_code == 303
+    assert response.headers["location"] == f"/signin?next={path.replace('/', '%2F')}"
+
+
+def test_profile_changes_are_saved_and_validated(client: TestClient, database) -> None:
+    make_user(database, "r@example.kg")
+    sign_in(client, "r@example.kg")
+    bad = client.post("/account", data={"display_name": "", "district": "999",
+                                        "csrf_token": csrf_of(client, "/account")})
+    assert bad.status_code == 422
+    good = client.post("/account", data={"display_name": "Айжан", "locale": "ky",
+                                         "csrf_token": csrf_of(client, "/account")})
+    assert good.status_code == 303
+    assert 'lang="ky"' in client.get("/account").text
