@@ -24,11 +24,10 @@ from fractions import Fraction
 
 import numpy as np
 
-from voting.tally.mes_exact import ExactMes, MesData
+from voting.tally.mes_exact import TOLERANCE, ExactMes, MesData, water_fill
 from voting.tally.model import Money
 from voting.tally.result import MesStep
 
-TOLERANCE = 1e-9
 
 
 @dataclass
@@ -55,41 +54,21 @@ class _Engine:
         """(rho, t, close) in floats; None when surely unaffordable; rho = inf when the
         supporters are just short of the cost in floats (close, so exact arithmetic decides)."""
         data = self.data
-        g = data.supporters[p]
-        bg = self.b[g]
+        bg = self.b[data.supporters[p]]
         n = data.n_f[p]
+        c = data.cost_f[p]
         nb = n * bg
         total = float(nb.sum())
-        c = float(data.cost_f[p])
         if total < c * (1 - TOLERANCE):
             return None
         close = total < c * (1 + TOLERANCE)
         if total < c:
             return math.inf, math.inf, True
-        utility = self.util_f[p]
         if data.approval:
-            ratio = bg
-            nw = n
+            t = water_fill(bg, nb, n, c, self.util_f[p])
         else:
             w = data.points_f[p]
-            ratio = bg / w
-            nw = n * w
-        t = c / utility
-        count = 0
-        # Water-filling: supporters with less than t per point pay all they have; the rest
-        # share what is left equally per point. Each pass can only cap more supporters.
-        while True:
-            capped = ratio < t
-            k = int(np.count_nonzero(capped))
-            if k == count:
-                break
-            count = k
-            left_util = utility - float(nw[capped].sum())
-            if left_util <= 0:
-                t = float(ratio.max())
-                close = True
-                break
-            t = (c - float(nb[capped].sum())) / left_util
+            t = water_fill(bg / w, nb, n * w, c, self.util_f[p])
         return t / self.scale_f[p], t, close
 
     def pay(self, p: int, t: float) -> None:
@@ -195,16 +174,19 @@ def mes_steps(data: MesData, run: MesRun) -> tuple[MesStep, ...]:
     """
     exact = ExactMes(data, run.per_voter)
     election = data.election
+    unit = "vote" if data.approval else "point"
     steps = []
     for p in run.selected:
         project = election.projects[p]
         tied = tuple(election.projects[q].id for q in run.ties.get(p, ()))
         if data.costs[p] == 0:
             eff = Fraction(election.votes[p])
-            steps.append(MesStep(project.id, 0, election.votes[p], eff, Fraction(0), (), tied))
-            exact.selected.append(p)
+            zero = Fraction(0)
+            steps.append(MesStep(project.id, 0, election.votes[p], eff, zero, (), tied, unit))
+            exact.select(p)
             continue
         t, payments = exact.select(p)
         eff = data.costs[p] / t
-        steps.append(MesStep(project.id, data.costs[p], election.votes[p], eff, t, payments, tied))
+        votes = election.votes[p]
+        steps.append(MesStep(project.id, data.costs[p], votes, eff, t, payments, tied, unit))
     return tuple(steps)

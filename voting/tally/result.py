@@ -45,10 +45,12 @@ class GreedyStep:
 
 @dataclass(frozen=True)
 class Payment:
-    """``voters`` supporters each paid ``each``; ``all_remaining`` when that was all they had."""
+    """``voters`` supporters paid ``total`` together: ``each`` apiece, or, when
+    ``all_remaining``, everything they had left (amounts differ, so ``each`` is None)."""
 
     voters: int
-    each: Money
+    total: Money
+    each: Money | None
     all_remaining: bool
 
 
@@ -70,6 +72,7 @@ class MesStep:
     price: Fraction
     payments: tuple[Payment, ...]
     tied: tuple[str, ...] = ()
+    unit: str = "vote"
     kind: str = field(default="mes", init=False)
 
 
@@ -129,7 +132,12 @@ def _step_dict(step: Step) -> dict[str, Any]:
             continue
         if name == "payments":
             out[name] = [
-                {"voters": p.voters, "each": money_json(p.each), "all_remaining": p.all_remaining}
+                {
+                    "voters": p.voters,
+                    "total": money_json(p.total),
+                    "each": None if p.each is None else money_json(p.each),
+                    "all_remaining": p.all_remaining,
+                }
                 for p in value
             ]
         elif isinstance(value, Fraction):

@@ -114,8 +114,15 @@ class RuleSpec:
         return ", ".join(parts)
 
 
-def tally(election: Election, spec: RuleSpec, progress: Progress | None = None) -> Result:
-    """Run *spec* on *election*.
+def tally(
+    election: Election,
+    spec: RuleSpec,
+    progress: Progress | None = None,
+    *,
+    explain: bool = True,
+) -> Result:
+    """Run *spec* on *election*. With ``explain=False`` the exact per-selection MES steps
+    (prices and payments) are left out, which saves their replay on very large elections.
 
     Guarantees: the total cost never exceeds the budget; the result is deterministic for a
     given tie-break chain (which is recorded in the result); every exact tie is resolved by the
@@ -130,10 +137,12 @@ def tally(election: Election, spec: RuleSpec, progress: Progress | None = None) 
             pots=spec.pots,
         )
         return replace(result, rule=spec.describe())
-    return _tally_mes(election, spec, progress)
+    return _tally_mes(election, spec, progress, explain)
 
 
-def _tally_mes(election: Election, spec: RuleSpec, progress: Progress | None) -> Result:
+def _tally_mes(
+    election: Election, spec: RuleSpec, progress: Progress | None, explain: bool
+) -> Result:
     excluded = set()
     if spec.threshold is not None:
         excluded = {i for i, s in enumerate(election.scores) if s < spec.threshold}
@@ -148,7 +157,8 @@ def _tally_mes(election: Election, spec: RuleSpec, progress: Progress | None) ->
         steps.append(completion)
     else:
         run = run_mes(data, Fraction(election.budget, voters), ranks)
-    steps.extend(mes_steps(data, run))
+    if explain:
+        steps.extend(mes_steps(data, run))
     selected = list(run.selected)
     if spec.completion in ("add1u", "utilitarian"):
         filled = greedy(election, tie_break=spec.tie_break, threshold=spec.threshold, initial=selected)
