@@ -54,3 +54,11 @@ def cumulative(
 ) -> Election:
     items = projects(*costs)
     return points_election(items, budget, [{items[i].id: v for i, v in b.items()} for b in ballots])
+
+
+def pb_text(meta: dict[str, str], project_rows: list[str], vote_rows: list[str]) -> str:
+    """A small pabulib file as text; ``project_rows`` are 'id;cost;name' lines."""
+    lines = ["META", "key;value"] + [f"{k};{v}" for k, v in meta.items()]
+    lines += ["PROJECTS", "project_id;cost;name", *project_rows]
+    lines += ["VOTES", "voter_id;vote", *vote_rows]
+    return "\n".join(lines) + "\n"
