@@ -66,6 +66,9 @@ def _mes_line(step: MesStep) -> str:
     if step.cost == 0:
         return f"{head}: free, funded first."
     paid = "; ".join(_payment_text(p) for p in step.payments)
+    broke = step.votes - sum(p.voters for p in step.payments)
+    if broke > 0:
+        paid += f"; {broke:,} supporter{'s' if broke != 1 else ''} had nothing left to pay"
     text = (
         f"{head}: funded with {float(step.effective_votes):,.2f} effective votes"
         f" (price {money_text(step.price)} per {step.unit}); {paid}."
