@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from sqlmodel import col, func, select
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
-from sqlmodel import col, func, select
 
 from contests import services
 from contests.models import Contest, Round

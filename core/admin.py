@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from sqlmodel import Session, col, func, or_, select
+from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
-from sqlmodel import Session, col, func, or_, select
 
 from core.accounts import services
 from core.i18n import gettext as _
@@ -121,6 +122,13 @@ async def census(request: Request) -> Response:
     if request.method == "GET":
         return render(request, "admin/census.html", {"error": None})
     data = await read_form(request)
+    try:
+        return await _load_census(request, data, admin.id)
+    finally:
+        await data.close()
+
+
+async def _load_census(request: Request, data: FormData, admin_id: int) -> Response:
     upload = data.get("file")
     batch = field_str(data, "batch", 40) or request.state.now.strftime("%Y-%m-%d")
     error = None
@@ -134,7 +142,7 @@ async def census(request: Request) -> Response:
             try:
                 text = raw.decode("utf-8-sig")
                 with db(request, write=True) as s:
-                    added = services.import_census(s, text, batch, admin.id, request.state.now)
+                    added = services.import_census(s, text, batch, admin_id, request.state.now)
             except UnicodeDecodeError:
                 error = _("The file is not UTF-8 text.")
             except services.AccountError as exc:

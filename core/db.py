@@ -16,7 +16,6 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session, create_engine
 
 SQLITE_PRAGMAS = (
@@ -91,14 +90,3 @@ def make_database(url: str) -> Database:
     engine = make_engine(url)
     return Database(engine, engine)
 
-
-def is_unique_violation(exc: Exception) -> bool:
-    """True when an IntegrityError comes from a unique constraint (on either database)."""
-    if not isinstance(exc, IntegrityError):
-        return False
-    text = str(exc.orig).lower()
-    return "unique" in text or "duplicate key" in text
-
-
-def is_lock_timeout(exc: Exception) -> bool:
-    return isinstance(exc, OperationalError) and "locked" in str(exc.orig).lower()

@@ -5,10 +5,13 @@ from __future__ import annotations
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from functools import cache
+from io import BytesIO
 from zoneinfo import ZoneInfo
 
 from babel import Locale
 from babel.dates import format_date, format_datetime
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
 from babel.support import NullTranslations, Translations
 
@@ -23,7 +26,19 @@ _current_tz: ContextVar[str] = ContextVar("tz", default="Asia/Bishkek")
 
 @cache
 def translations(locale: str) -> NullTranslations:
-    return Translations.load(str(LOCALE_DIR), [locale], domain="messages")
+    """The catalog for `locale`, compiled from its .po file once per process.
+
+    Reading the .po directly means there is no build step that could leave stale .mo files.
+    """
+    path = LOCALE_DIR / locale / "LC_MESSAGES" / "messages.po"
+    if not path.exists():
+        return NullTranslations()
+    with path.open("rb") as fh:
+        catalog = read_po(fh, locale=locale)
+    compiled = BytesIO()
+    write_mo(compiled, catalog, use_fuzzy=False)
+    compiled.seek(0)
+    return Translations(compiled, domain="messages")
 
 
 def set_locale(locale: str, tz: str) -> None:
@@ -47,11 +62,6 @@ def ngettext(singular: str, plural: str, n: int, **variables: object) -> str:
 
 
 _ = gettext
-
-
-def lazy(message: str) -> str:
-    """Mark a string for extraction where it is defined; translate it where it is shown."""
-    return message
 
 
 def negotiate(accept_language: str, default: str) -> str:

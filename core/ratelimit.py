@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, delete, select
@@ -39,11 +38,14 @@ def record_hit(session: Session, key: str, spec: str, now: datetime) -> int:
     window = _window(now, seconds)
     dialect = session.get_bind().dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    stmt = insert(RateLimitHit).values(key=key, window_start=window, count=1)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["key", "window_start"],
-        set_={"count": RateLimitHit.__table__.c.count + 1},  # type: ignore[attr-defined]
-    ).returning(RateLimitHit.__table__.c.count)  # type: ignore[attr-defined]
+    table = RateLimitHit.__table__  # type: ignore[attr-defined]
+    stmt = (
+        insert(table)
+        .values(key=key, window_start=window, count=1)
+        .on_conflict_do_update(index_elements=["key", "window_start"],
+                               set_={"count": table.c.count + 1})
+        .returning(table.c.count)
+    )
     count = session.execute(stmt).scalar_one()
     # Old windows are useless; sweeping a few here keeps the table small without a cron job.
     if count == 1:
@@ -52,11 +54,3 @@ def record_hit(session: Session, key: str, spec: str, now: datetime) -> int:
         )
     return int(count)
 
-
-def hits(session: Session, key_prefix: str) -> int:
-    total = session.exec(
-        select(func.coalesce(func.sum(RateLimitHit.count), 0)).where(
-            col(RateLimitHit.key).startswith(key_prefix)
-        )
-    ).one()
-    return int(total)

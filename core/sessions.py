@@ -85,4 +85,6 @@ def needs_touch(session: UserSession, now: datetime) -> bool:
 
 
 def touch(db: Session, session_id: int, now: datetime) -> None:
-    db.execute(update(UserSession).where(col(UserSession.id) == session_id).values(last_seen_at=now))
+    db.execute(
+        update(UserSession).where(col(UserSession.id) == session_id).values(last_seen_at=now)
+    )

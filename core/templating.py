@@ -50,7 +50,6 @@ def render(
 ) -> HTMLResponse:
     """Render a page, or only its `block` when htmx asked for a fragment of it."""
     env: jinja2.Environment = request.app.state.templates
-    template = env.get_template(template_name)
     ctx = {
         "request": request,
         "user": getattr(request.state, "user", None),
@@ -62,9 +61,12 @@ def render(
     }
     ctx.update(context or {})
     if block is not None and is_htmx(request):
-        body = "".join(template.blocks[block](template.new_context(ctx)))
+        # A block rendered alone does not see the template's top-level imports, so partial
+        # blocks import the macros they use inside themselves.
+        template = env.get_template(template_name)
+        body = env.concat(template.blocks[block](template.new_context(ctx)))  # type: ignore[attr-defined]
     else:
-        body = template.render(ctx)
+        body = env.get_template(template_name).render(ctx)
     response = HTMLResponse(body, status_code=status_code, headers=headers)
     if block is not None:
         response.headers["Vary"] = "HX-Request"

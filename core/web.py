@@ -3,7 +3,6 @@ small helpers every endpoint uses (read a form, redirect with a message, demand 
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -171,11 +170,6 @@ class RequestContextMiddleware:
         return out
 
 
-def now(request: Request) -> Any:
-    """The request's clock reading: the one place endpoints take `now` from."""
-    return request.state.now
-
-
 def db(request: Request, write: bool = False) -> Any:
     database: Database = request.app.state.database
     return database.session(write=write)
@@ -246,6 +240,3 @@ def field_str(form: FormData, name: str, max_length: int = 10_000) -> str:
         return ""
     return value.strip()[: max_length + 1]
 
-
-def json_dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, sort_keys=True)

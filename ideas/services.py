@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
@@ -11,7 +12,7 @@ from sqlmodel import Session, col, func, select
 from core.models import District, User
 from ideas.models import PUBLIC_STATUSES, Idea, IdeaStatus
 
-SORTS = {
+SORTS: dict[str, tuple[Any, ...]] = {
     "newest": (col(Idea.published_at).desc(), col(Idea.id).desc()),
     "cost_asc": (col(Idea.estimated_cost).asc(), col(Idea.id).desc()),
     "cost_desc": (col(Idea.estimated_cost).desc(), col(Idea.id).desc()),

@@ -5,16 +5,16 @@ from __future__ import annotations
 
 import logging
 
+from sqlmodel import col, select
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
-from sqlmodel import select
 
 from core import ratelimit, sessions
 from core.accounts import forms, oidc, services
-from core.i18n import gettext as _
 from core.i18n import get_locale
+from core.i18n import gettext as _
 from core.mail import MailError, send_mail
 from core.models import District, User
 from core.security import safe_next
@@ -252,7 +252,7 @@ async def oidc_callback(request: Request) -> Response:
 async def account(request: Request) -> Response:
     user = require_user(request)
     with db(request) as s:
-        districts = list(s.exec(select(District).order_by(District.id)).all())
+        districts = list(s.exec(select(District).order_by(col(District.id))).all())
     options = [(str(d.id), d.name(get_locale())) for d in districts]
     context = {"district_options": options, "form": forms.Form(values={
         "display_name": user.display_name, "locale": user.locale or "",
@@ -283,8 +283,9 @@ async def account_verify(request: Request) -> Response:
         if ratelimit.is_limited(s, key, settings.signin_rate_limit, now):
             raise HTTPException(429)
         ratelimit.record_hit(s, key, settings.signin_rate_limit, now)
-        ok = bool(id_number) and services.claim_census(s, s.get(User, user.id), settings.census_salt,
-                                                       id_number, now)
+        person = s.get(User, user.id)
+        ok = bool(id_number) and person is not None and services.claim_census(
+            s, person, settings.census_salt, id_number, now)
     if not ok:
         return redirect(request, "/account", _("This ID number is not on the city's resident "
                                                "list, or it already verified another account."),

@@ -18,8 +18,8 @@ from starlette.testclient import TestClient
 from core.accounts import oidc
 from core.app import create_app
 from core.models import District, OIDCIdentity, OIDCLoginAttempt, User
-from tests.conftest import free_port
 from core.settings import Settings
+from tests.conftest import free_port
 from tests.helpers import csrf_of
 
 CLAIMS = {"sub": "alice-001", "name": "Алиса <b>", "email": "alice@example.kg",
