@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from hypothesis import strategies as st
-
 from tally_helpers import approvals, cumulative
+
 from voting.tally.model import Election
 
 

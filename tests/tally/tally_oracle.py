@@ -15,8 +15,8 @@ def pabutools_outcome(
     """Selected ids by pabutools for ``rule`` in {"greedy", "mes"} (cost utilities for
     approval, cardinal utilities for points), with our chain translated to a sort key."""
     from pabutools.election import (
-        AdditiveSatisfaction,
         Additive_Cardinal_Sat,
+        AdditiveSatisfaction,
         ApprovalBallot,
         ApprovalProfile,
         Cost_Sat,

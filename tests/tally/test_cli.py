@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 
 from click.testing import CliRunner
-
 from tally_helpers import pabulib_file, pb_text
+
 from voting.tally.cli import tally
 
 

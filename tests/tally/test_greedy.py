@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import pytest
-
 from tally_helpers import approvals, cumulative, projects
+
 from voting.tally.greedy import Pots, greedy
 from voting.tally.model import WITHDRAWN_COST, approval_election, ordinal_election
+from voting.tally.result import GreedyStep
 from voting.tally.tiebreak import TieBreak
 
 
@@ -14,8 +15,8 @@ def test_projects_are_funded_by_votes_and_a_misfit_is_skipped() -> None:
     election = approvals([50, 60, 30], 100, [[0, 1], [0, 1], [1], [1], [2], [0]])
     result = greedy(election)
     assert result.selected == ("p1", "p2")  # p0 (3 votes, 2nd) does not fit in the 40 left
-    assert [s.project for s in result.steps] == ["p1", "p0", "p2"]
-    assert [s.outcome for s in result.steps] == ["selected", "skipped", "selected"]
+    assert [s.project for s in result.steps_of(GreedyStep)] == ["p1", "p0", "p2"]
+    assert [s.outcome for s in result.steps_of(GreedyStep)] == ["selected", "skipped", "selected"]
     assert result.total_cost == 90
 
 
@@ -23,14 +24,14 @@ def test_no_skip_stops_at_the_first_project_that_does_not_fit() -> None:
     election = approvals([80, 30, 10], 100, [[0], [0], [0], [1], [1], [2]])
     result = greedy(election, skip=False)
     assert result.selected == ("p0",)
-    assert [s.outcome for s in result.steps] == ["selected", "skipped", "stopped"]
+    assert [s.outcome for s in result.steps_of(GreedyStep)] == ["selected", "skipped", "stopped"]
 
 
 def test_projects_below_the_threshold_are_not_eligible() -> None:
     election = approvals([10, 10], 100, [[0], [0], [0], [1]])
     result = greedy(election, threshold=2)
     assert result.selected == ("p0",)
-    assert result.steps[1].outcome == "below-threshold"
+    assert result.steps_of(GreedyStep)[1].outcome == "below-threshold"
 
 
 def test_points_ballots_are_counted_by_total_points_not_by_supporters() -> None:
@@ -51,7 +52,7 @@ def test_withdrawn_project_is_listed_but_never_funded() -> None:
     election = approval_election(items, 10**10, [["p0"], ["p0"], ["p1"]])
     result = greedy(election)
     assert result.selected == ("p1",)
-    assert result.steps[0].outcome == "withdrawn"
+    assert result.steps_of(GreedyStep)[0].outcome == "withdrawn"
 
 
 def test_each_pot_spends_only_its_own_budget() -> None:
@@ -59,7 +60,8 @@ def test_each_pot_spends_only_its_own_budget() -> None:
     pots = Pots({"p0": "north", "p1": "north", "p2": "south"}, {"north": 50, "south": 50})
     result = greedy(election, pots=pots)
     assert result.selected == ("p0", "p2")
-    assert result.steps[1].outcome == "skipped" and result.steps[1].pot == "north"
+    second = result.steps_of(GreedyStep)[1]
+    assert second.outcome == "skipped" and second.pot == "north"
 
 
 def test_a_pot_without_budget_is_an_error() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fractions import Fraction
 
 from tally_helpers import HOSTILE, approvals, cumulative
+
 from voting.tally.explain import explain
 from voting.tally.result import ComparisonStep, CompletionStep, MesStep
 from voting.tally.rules import RuleSpec, tally
@@ -45,7 +46,10 @@ def test_cardinal_utilities_weight_payments_by_points() -> None:
     election = cumulative([10], 40, [{0: 3}, {0: 1}])
     step = tally(election, MES).steps[0]
     assert isinstance(step, MesStep) and step.unit == "point"
-    assert {(p.voters, p.each) for p in step.payments} == {(1, Fraction(15, 2)), (1, Fraction(5, 2))}
+    assert {(p.voters, p.each) for p in step.payments} == {
+        (1, Fraction(15, 2)),
+        (1, Fraction(5, 2)),
+    }
 
 
 def test_add1_raises_the_share_until_the_outcome_would_not_fit() -> None:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 from hypothesis import given, settings
-
 from strategies import approval_elections, points_elections
 from tally_helpers import SMALL_FILES, pabulib_file
 from tally_oracle import pabutools_outcome
+
 from voting.tally.model import Election
 from voting.tally.pabulib import read_pabulib
 from voting.tally.rules import RuleSpec, tally
@@ -71,4 +71,6 @@ def test_mes_add1_on_points_ballots_matches_pabutools(election: Election) -> Non
 @pytest.mark.parametrize(("rule", "add1"), [("greedy", False), ("mes", False), ("mes", True)])
 def test_small_real_files_match_pabutools(name: str, rule: str, add1: bool) -> None:
     election = read_pabulib(pabulib_file(name), keep_votes=False).to_election()
-    assert ours(election, rule, add1) == pabutools_outcome(election, rule, add1=add1, tie_break=CHAIN)
+    assert ours(election, rule, add1) == pabutools_outcome(
+        election, rule, add1=add1, tie_break=CHAIN
+    )

@@ -5,13 +5,19 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from tally_helpers import HOSTILE, LARGE_FILES, SMALL_FILES, pabulib_file, pb_text
+
 from voting.tally.model import BallotKind
 from voting.tally.pabulib import PabulibError, dumps, loads, read_pabulib, write_pabulib
 
-META = {"description": "test", "num_projects": "2", "num_votes": "2", "budget": "100",
-        "vote_type": "approval", "rule": "greedy"}
+META = {
+    "description": "test",
+    "num_projects": "2",
+    "num_votes": "2",
+    "budget": "100",
+    "vote_type": "approval",
+    "rule": "greedy",
+}
 
 
 def fields(pb):  # type: ignore[no-untyped-def]
@@ -31,8 +37,9 @@ def test_round_trip_preserves_every_field_in_order(name: str, tmp_path: Path) ->
 
 def test_quoted_fields_and_hostile_names_survive_a_round_trip() -> None:
     name = HOSTILE.replace(";", "; ")
-    text = pb_text(META, [f'a;60;"{name.replace(chr(34), chr(34) * 2)}"', "b;40;plain"],
-                   ["1;a,b", "2;b"])
+    text = pb_text(
+        META, [f'a;60;"{name.replace(chr(34), chr(34) * 2)}"', "b;40;plain"], ["1;a,b", "2;b"]
+    )
     pb = loads(text)
     assert pb.column("name")[0] == name
     assert fields(loads(dumps(pb))) == fields(pb)

@@ -7,8 +7,8 @@ from fractions import Fraction
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
 from strategies import any_elections, approval_elections
+
 from voting.tally.mes import run_mes
 from voting.tally.mes_exact import ExactMes, MesData
 from voting.tally.model import Election, approval_election
@@ -130,7 +130,10 @@ def test_float_search_decides_every_round_as_exact_arithmetic_would(
     data = MesData.build(election)
     ranks = TieBreak.parse(chain).ranks(election)
     voters = election.profile.num_voters
-    for per_voter in {Fraction(election.budget, max(voters, 1)), Fraction(election.budget // 3 + 1)}:
+    for per_voter in {
+        Fraction(election.budget, max(voters, 1)),
+        Fraction(election.budget // 3 + 1),
+    }:
         assert run_mes(data, per_voter, ranks).selected == exact_only_mes(data, per_voter, ranks)
 
 

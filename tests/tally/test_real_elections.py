@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import pytest
-
 from tally_helpers import LARGE_FILES, SMALL_FILES, pabulib_file
+
 from voting.tally.pabulib import read_pabulib
+from voting.tally.result import ComparisonStep, CompletionStep, GreedyStep
 from voting.tally.rules import RuleSpec, tally
 
 
@@ -23,9 +24,9 @@ def test_wieliczka_needs_add1_without_the_exhaustive_stop() -> None:
     election = pb.to_election()
     official = tally(election, RuleSpec.from_meta(pb.meta))
     assert len(official.selected) == 30 and official.total_cost == 995_079
-    completion = next(s for s in official.steps if s.kind == "completion")
+    (completion,) = official.steps_of(CompletionStep)
     assert completion.per_voter_budget == 315  # the last per-voter budget that still fits
-    comparison = next(s for s in official.steps if s.kind == "comparison")
+    (comparison,) = official.steps_of(ComparisonStep)
     assert (comparison.prefer_mes, comparison.prefer_greedy, comparison.kept) == (1615, 873, "mes")
 
     with_stop = tally(election, RuleSpec.from_meta(pb.meta, exhaustive_stop=True))
@@ -61,4 +62,4 @@ def test_withdrawn_project_is_never_funded_even_with_the_most_votes() -> None:
     assert max(election.votes) == election.votes[election.index["150"]]
     result = tally(election, RuleSpec.from_meta(pb.meta))
     assert result.selected == ("425",)
-    assert result.steps[0].outcome == "withdrawn"
+    assert result.steps_of(GreedyStep)[0].outcome == "withdrawn"

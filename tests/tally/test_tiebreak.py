@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-
 from tally_helpers import approvals
+
 from voting.tally.tiebreak import TieBreak, lot_draw
 
 

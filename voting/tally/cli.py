@@ -67,9 +67,13 @@ def _tie_break(ctx: click.Context, param: click.Parameter, value: str | None) ->
 
 @click.command("tally")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--rule", type=click.Choice(RULES), help="Rule to run; default: the file's META rule.")
+@click.option(
+    "--rule", type=click.Choice(RULES), help="Rule to run; default: the file's META rule."
+)
 @click.option("--threshold", callback=_amount, help="Minimum score for a project to be eligible.")
-@click.option("--no-skip", is_flag=True, help="Greedy: stop at the first project that does not fit.")
+@click.option(
+    "--no-skip", is_flag=True, help="Greedy: stop at the first project that does not fit."
+)
 @click.option("--completion", type=click.Choice(COMPLETIONS), help="MES completion method.")
 @click.option(
     "--exhaustive-stop/--no-exhaustive-stop",

@@ -61,13 +61,13 @@ def greedy(
     remaining: Money = election.budget - spent
     pot_left: dict[str, Money] = dict(pots.budgets) if pots else {}
     pot_of = pots.pot_of if pots else {}
-    for pot in set(pot_of.values()):
-        if pot not in pot_left:
-            raise ValueError(f"pot {pot!r} has no budget")
+    for name in set(pot_of.values()):
+        if name not in pot_left:
+            raise ValueError(f"pot {name!r} has no budget")
     for i in already:
-        pot = pot_of.get(election.projects[i].id)
-        if pot is not None:
-            pot_left[pot] -= election.projects[i].cost
+        funded_pot = pot_of.get(election.projects[i].id)
+        if funded_pot is not None:
+            pot_left[funded_pot] -= election.projects[i].cost
     selected = list(already)
     steps: list[GreedyStep] = []
     stopped = False

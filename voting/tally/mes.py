@@ -29,7 +29,6 @@ from voting.tally.model import Money
 from voting.tally.result import MesStep
 
 
-
 @dataclass
 class MesRun:
     """The outcome of one MES run: selected project indices in order, and exact ties met."""
@@ -152,7 +151,9 @@ class _Engine:
         tied = [p for p, v in values.items() if v == best]
         winner = min(tied, key=self.ranks.__getitem__)
         if len(tied) > 1:
-            run.ties[winner] = tuple(sorted((p for p in tied if p != winner), key=self.ranks.__getitem__))
+            run.ties[winner] = tuple(
+                sorted((p for p in tied if p != winner), key=self.ranks.__getitem__)
+            )
         return winner, float(best * self.data.scale(winner))
 
 

@@ -92,7 +92,9 @@ class MesData:
         return self.costs[p] if self.approval else 1
 
 
-def water_fill(ratio: np.ndarray, nb: np.ndarray, nw: np.ndarray, cost: float, util: float) -> float:
+def water_fill(
+    ratio: np.ndarray, nb: np.ndarray, nw: np.ndarray, cost: float, util: float
+) -> float:
     """Float price per point ``t``: supporters whose money per point (``ratio``) is below ``t``
     pay all they have (``nb`` per group), the others pay ``t`` per point (``nw`` points per group).
     Assumes the supporters can afford ``cost`` together. Each pass can only cap more supporters,
@@ -111,7 +113,10 @@ def water_fill(ratio: np.ndarray, nb: np.ndarray, nw: np.ndarray, cost: float, u
 
 
 class ExactMes:
-    """Exact budgets during one MES run; ``select`` charges supporters, ``price`` prices a project."""
+    """Exact budgets during one MES run.
+
+    ``select`` charges a project's supporters, ``price`` prices a project without charging.
+    """
 
     def __init__(self, data: MesData, per_voter: Money) -> None:
         self.data = data

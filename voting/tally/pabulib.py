@@ -106,8 +106,8 @@ class PabulibFile:
         try:
             budget = as_money(self.meta.get("budget", ""))
         except (ValueError, ZeroDivisionError) as exc:
-            line = self.meta_lines.get("budget")
-            raise PabulibError(f"bad budget {self.meta.get('budget')!r}", line) from exc
+            where = self.meta_lines.get("budget")
+            raise PabulibError(f"bad budget {self.meta.get('budget')!r}", where) from exc
         index = {p.id: i for i, p in enumerate(projects)}
         positional = ordinal_points or self.ordinal_points()
         keys = list(self.ballot_counts)
@@ -148,7 +148,6 @@ class PabulibFile:
             if max_length is not None and len(ids) > max_length:
                 raise PabulibError(f"ranking longer than {max_length}", line)
         raise PabulibError("malformed vote column")
-
 
 
 def _parse_points(text: str, length: int, line: int) -> list[int]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Any
+from typing import Any, TypeVar
 
 from voting.tally.model import Money
 
@@ -101,6 +101,7 @@ class ComparisonStep:
 
 
 Step = GreedyStep | MesStep | CompletionStep | ComparisonStep
+S = TypeVar("S", GreedyStep, MesStep, CompletionStep, ComparisonStep)
 
 
 @dataclass(frozen=True)
@@ -113,6 +114,10 @@ class Result:
     rule: str
     tie_break: str
     steps: tuple[Step, ...] = ()
+
+    def steps_of(self, kind: type[S]) -> list[S]:
+        """The steps of one kind, in order."""
+        return [step for step in self.steps if isinstance(step, kind)]
 
     def to_dict(self) -> dict[str, Any]:
         return {

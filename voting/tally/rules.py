@@ -17,7 +17,7 @@ from voting.tally.greedy import Pots, greedy
 from voting.tally.mes import MesRun, mes_steps, run_mes
 from voting.tally.mes_exact import MesData
 from voting.tally.model import Election, Money, as_money
-from voting.tally.result import ComparisonStep, CompletionStep, Result, Step
+from voting.tally.result import ComparisonStep, CompletionStep, GreedyStep, Result, Step
 from voting.tally.tiebreak import DEFAULT_TIE_BREAK, TieBreak
 
 RULES = ("greedy", "mes")
@@ -161,10 +161,14 @@ def _tally_mes(
         steps.extend(mes_steps(data, run))
     selected = list(run.selected)
     if spec.completion in ("add1u", "utilitarian"):
-        filled = greedy(election, tie_break=spec.tie_break, threshold=spec.threshold, initial=selected)
+        filled = greedy(
+            election, tie_break=spec.tie_break, threshold=spec.threshold, initial=selected
+        )
         added = tuple(filled.selected[len(selected) :])
-        steps.append(CompletionStep("utilitarian", None, 1, "greedy by score over what is left", added))
-        steps.extend(s for s in filled.steps if s.outcome == "selected")
+        steps.append(
+            CompletionStep("utilitarian", None, 1, "greedy by score over what is left", added)
+        )
+        steps.extend(s for s in filled.steps_of(GreedyStep) if s.outcome == "selected")
         selected = [election.index[pid] for pid in filled.selected]
     if spec.comparison != "none":
         other = greedy(election, tie_break=spec.tie_break, threshold=spec.threshold)
@@ -204,9 +208,7 @@ def add1(
         if progress is not None:
             progress(per_voter, cost)
         if cost > budget:
-            reason = (
-                f"at {per_voter} per voter the outcome would cost {cost}, over the budget"
-            )
+            reason = f"at {per_voter} per voter the outcome would cost {cost}, over the budget"
             kept = previous if previous is not None else MesRun(per_voter, [])
             return kept, CompletionStep("add1", kept.per_voter, iterations, reason)
         chosen = set(run.selected)
@@ -230,9 +232,7 @@ def _norm(amount: Money) -> Money:
     return amount
 
 
-def compare(
-    election: Election, mes: list[int], other: list[int], variant: str
-) -> tuple[int, int]:
+def compare(election: Election, mes: list[int], other: list[int], variant: str) -> tuple[int, int]:
     """Voters preferring each outcome. ``satisfaction``: a voter prefers the outcome with more
     projects they supported. ``exclusion``: the count of voters with at least one supported
     project funded, for each outcome (greedy is kept only if its count is strictly larger)."""

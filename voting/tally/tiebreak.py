@@ -25,7 +25,7 @@ _SIMPLE = ("min-cost", "max-cost", "max-votes", "min-votes", "max-score", "id")
 
 @dataclass(frozen=True)
 class TieBreak:
-    """An explicit tie-breaking chain. ``criteria`` always ends in a total order (``id``/``lot``)."""
+    """An explicit tie-breaking chain; ``criteria`` always ends in a total order (id or lot)."""
 
     criteria: tuple[str, ...] = ("min-cost", "max-votes", f"lot:{DEFAULT_SEED}")
 
