@@ -125,8 +125,8 @@ class Profile:
         if not keep.all():
             proj, pts, group = proj[keep], pts[keep], group[keep]
         if proj.size:
-            pair = group * (int(proj.max()) + 1) + proj
-            if np.unique(pair).size != pair.size:
+            pair = np.sort(group * (int(proj.max()) + 1) + proj)
+            if (pair[1:] == pair[:-1]).any():
                 raise ValueError("a ballot names the same project twice")
         counts = np.bincount(group, minlength=len(lengths))
         indptr = np.zeros(len(lengths) + 1, dtype=np.int64)

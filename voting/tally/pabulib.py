@@ -12,9 +12,12 @@ from __future__ import annotations
 import csv
 import io
 import os
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from operator import itemgetter
 from pathlib import Path
+from typing import Any
 
 from voting.tally.model import (
     BallotKind,
@@ -61,10 +64,26 @@ class PabulibFile:
     vote_columns: list[str]
     vote_rows: list[list[str]] | None
     ballot_counts: dict[tuple[str, str], int]
-    ballot_lines: dict[tuple[str, str], int]
+    found_lines: dict[tuple[str, str], int] | None
     project_lines: list[int] = field(default_factory=list)
     meta_lines: dict[str, int] = field(default_factory=dict)
     line_terminator: str = "\n"
+    votes_source: tuple[str, int] | None = None
+
+    @property
+    def ballot_lines(self) -> dict[tuple[str, str], int]:
+        """First line of each distinct ballot; found again from the text when not kept."""
+        if self.found_lines is None:
+            counts: dict[tuple[str, str], int] = {}
+            lines: dict[tuple[str, str], int] = {}
+            text, header_line = self.votes_source or ("", 0)
+            reader = _reader_after(text, header_line)
+            vote_pos = self.vote_columns.index("vote")
+            points_pos = self.vote_columns.index("points") if "points" in self.vote_columns else -1
+            width = len(self.vote_columns)
+            _count_votes(reader, width, vote_pos, points_pos, counts, lines, None)
+            self.found_lines = lines
+        return self.found_lines
 
     @property
     def vote_type(self) -> str:
@@ -109,7 +128,9 @@ class PabulibFile:
             where = self.meta_lines.get("budget")
             raise PabulibError(f"bad budget {self.meta.get('budget')!r}", where) from exc
         index = {p.id: i for i, p in enumerate(projects)}
-        positional = ordinal_points or self.ordinal_points()
+        positional: tuple[int, ...] = ()
+        if kind is BallotKind.ORDINAL:
+            positional = ordinal_points or self.ordinal_points()
         keys = list(self.ballot_counts)
         votes = [vote for vote, _ in keys]
         lengths = [vote.count(",") + 1 if vote else 0 for vote in votes]
@@ -163,8 +184,7 @@ def _parse_points(text: str, length: int, line: int) -> list[int]:
     return values
 
 
-def _rows(text: str) -> Iterator[tuple[int, list[str]]]:
-    reader = csv.reader(io.StringIO(text), delimiter=";")
+def _rows(reader: Any) -> Iterator[tuple[int, list[str]]]:
     for row in reader:
         if row and any(row):
             yield reader.line_num, row
@@ -176,7 +196,8 @@ def loads(text: str, *, keep_votes: bool = True) -> PabulibFile:
         text = text[1:]
     first_break = text.find("\n")
     terminator = "\r\n" if first_break > 0 and text[first_break - 1] == "\r" else "\n"
-    rows = _rows(text)
+    reader = csv.reader(io.StringIO(text), delimiter=";")
+    rows = _rows(reader)
     meta: dict[str, str] = {}
     meta_lines: dict[str, int] = {}
     project_columns: list[str] = []
@@ -186,6 +207,7 @@ def loads(text: str, *, keep_votes: bool = True) -> PabulibFile:
     vote_rows: list[list[str]] | None = [] if keep_votes else None
     counts: dict[tuple[str, str], int] = {}
     lines: dict[tuple[str, str], int] = {}
+    votes_source: tuple[str, int] | None = None
     section = ""
     header: list[str] | None = None
     vote_pos = points_pos = -1
@@ -213,6 +235,14 @@ def loads(text: str, *, keep_votes: bool = True) -> PabulibFile:
                 vote_columns = header
                 vote_pos = header.index("vote")
                 points_pos = header.index("points") if "points" in header else -1
+                # The votes are the bulk of a file: count them in a loop of their own.
+                if keep_votes:
+                    _count_votes(
+                        reader, len(header), vote_pos, points_pos, counts, lines, vote_rows
+                    )
+                else:
+                    votes_source = (text, line)
+                    counts = _count_votes_fast(reader, text, line, header, vote_pos, points_pos)
             continue
         if len(row) > len(header):
             raise PabulibError(f"{len(row)} fields but the header has {len(header)}", line)
@@ -221,20 +251,9 @@ def loads(text: str, *, keep_votes: bool = True) -> PabulibFile:
                 raise PabulibError("META row needs a key and a value", line)
             meta[row[0]] = row[1]
             meta_lines[row[0]] = line
-        elif section == "PROJECTS":
+        else:
             project_rows.append(row)
             project_lines.append(line)
-        else:
-            if vote_rows is not None:
-                vote_rows.append(row)
-            vote = row[vote_pos] if vote_pos < len(row) else ""
-            points = row[points_pos] if 0 <= points_pos < len(row) else ""
-            key = (vote, points)
-            if key in counts:
-                counts[key] += 1
-            else:
-                counts[key] = 1
-                lines[key] = line
     if len(seen) < len(SECTIONS):
         raise PabulibError(f"missing section {SECTIONS[len(seen)]}")
     _check_counts(meta, meta_lines, project_rows, counts, project_lines)
@@ -245,11 +264,65 @@ def loads(text: str, *, keep_votes: bool = True) -> PabulibFile:
         vote_columns=vote_columns,
         vote_rows=vote_rows,
         ballot_counts=counts,
-        ballot_lines=lines,
+        found_lines=lines if keep_votes else None,
         project_lines=project_lines,
         meta_lines=meta_lines,
         line_terminator=terminator,
+        votes_source=votes_source,
     )
+
+
+def _reader_after(text: str, header_line: int) -> Any:
+    """A csv reader positioned just after line *header_line* of *text*."""
+    reader = csv.reader(io.StringIO(text), delimiter=";")
+    while reader.line_num < header_line:
+        next(reader)
+    return reader
+
+
+def _count_votes_fast(
+    reader: Any, text: str, header_line: int, header: list[str], vote_pos: int, points_pos: int
+) -> dict[tuple[str, str], int]:
+    """Count distinct (vote, points) texts in C (``Counter`` over ``itemgetter``), without the
+    per-row checks; falls back to the checked loop when a row is blank or too short."""
+    try:
+        if points_pos >= 0:
+            return dict(Counter(map(itemgetter(vote_pos, points_pos), reader)))
+        return {(vote, ""): n for vote, n in Counter(map(itemgetter(vote_pos), reader)).items()}
+    except IndexError:
+        counts: dict[tuple[str, str], int] = {}
+        again = _reader_after(text, header_line)
+        _count_votes(again, len(header), vote_pos, points_pos, counts, {}, None)
+        return counts
+
+
+def _count_votes(
+    reader: Any,
+    width: int,
+    vote_pos: int,
+    points_pos: int,
+    counts: dict[tuple[str, str], int],
+    lines: dict[tuple[str, str], int],
+    vote_rows: list[list[str]] | None,
+) -> None:
+    for row in reader:
+        if not row or not any(row):
+            continue
+        line = reader.line_num
+        if len(row) > width:
+            raise PabulibError(f"{len(row)} fields but the header has {width}", line)
+        if len(row) == 1 and row[0].strip() in SECTIONS:
+            raise PabulibError(f"unexpected section {row[0].strip()} after VOTES", line)
+        if vote_rows is not None:
+            vote_rows.append(row)
+        vote = row[vote_pos] if vote_pos < len(row) else ""
+        points = row[points_pos] if 0 <= points_pos < len(row) else ""
+        key = (vote, points)
+        if key in counts:
+            counts[key] += 1
+        else:
+            counts[key] = 1
+            lines[key] = line
 
 
 def _require(header: list[str], names: tuple[str, ...], line: int) -> None:
