@@ -36,7 +36,10 @@ def make_environment() -> jinja2.Environment:
 
 
 def is_htmx(request: Request) -> bool:
-    return request.headers.get("HX-Request") == "true" and "HX-Boosted" not in request.headers
+    """True when htmx asked for a fragment (not a boosted page or a history restore)."""
+    headers = request.headers
+    return (headers.get("HX-Request") == "true" and "HX-Boosted" not in headers
+            and "HX-History-Restore-Request" not in headers)
 
 
 def render(
