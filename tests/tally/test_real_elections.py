@@ -63,3 +63,13 @@ def test_withdrawn_project_is_never_funded_even_with_the_most_votes() -> None:
     result = tally(election, RuleSpec.from_meta(pb.meta))
     assert result.selected == ("425",)
     assert result.steps_of(GreedyStep)[0].outcome == "withdrawn"
+
+
+@pytest.mark.parametrize("name", ["Netherlands_Assen_2024.pb", "Poland_Swiecie_2023.pb"])
+@pytest.mark.parametrize("stop", [True, False])
+def test_assen_and_swiecie_match_with_either_add1_stopping_convention(
+    name: str, stop: bool
+) -> None:
+    pb = read_pabulib(pabulib_file(name), keep_votes=False)
+    spec = RuleSpec.from_meta(pb.meta, exhaustive_stop=stop)
+    assert sorted(tally(pb.to_election(), spec).selected) == sorted(pb.selected("1"))
