@@ -187,3 +187,17 @@ def test_profile_changes_are_saved_and_validated(client: TestClient, database) -
                                          "csrf_token": csrf_of(client, "/account")})
     assert good.status_code == 303
     assert 'lang="ky"' in client.get("/account").text
+
+
+@pytest.mark.parametrize("path, data", [
+    ("/signup", {"email": "n{}@example.kg", "display_name": "N", "password": PASSWORD,
+                 "password_confirm": PASSWORD, "accept_terms": "yes"}),
+    ("/password/forgot", {"email": "n{}@example.kg"}),
+])
+def test_sign_up_and_reset_requests_are_rate_limited(client: TestClient, path, data) -> None:
+    statuses = []
+    for i in range(6):
+        filled = {k: v.format(i) for k, v in data.items()}
+        statuses.append(client.post(path, data={**filled, "csrf_token": csrf_of(client, path)},
+                                    headers={"Accept-Language": "en"}).status_code)
+    assert statuses == [303] * 5 + [429]
