@@ -43,8 +43,43 @@ class Round(SQLModel, table=True):
     contest_id: int = Field(foreign_key="contest.id", index=True)
     number: int = Field(ge=1)
     title: str = Field(max_length=200)
+    description: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
     verified_only: bool = False
+    #: How many ideas one resident may support in this round (pre-selection).
+    max_supports_per_person: int = Field(default=5, ge=0)
+    #: Supports an idea needs to go on to jury review (0: no threshold).
+    min_supports: int = Field(default=0, ge=0)
+    #: Ideas one resident may submit per day in this round.
+    max_ideas_per_day: int = Field(default=3, ge=1)
     created_at: datetime = Field(default_factory=utcnow)
+
+
+class Category(SQLModel, table=True):
+    """A topic ideas are filed under (parks, roads, ...), named in every language."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    slug: str = Field(sa_column=Column(String(40), unique=True, nullable=False))
+    name_ru: str = Field(max_length=120)
+    name_ky: str = Field(max_length=120)
+    name_en: str = Field(max_length=120)
+    position: int = 0
+
+    def name(self, locale: str) -> str:
+        return str(getattr(self, f"name_{locale}", None) or self.name_ru)
+
+
+class RoundPot(SQLModel, table=True):
+    """A budget of a round: one per district taking part, and one city-wide (no district)."""
+
+    __table_args__ = (
+        UniqueConstraint("round_id", "district_id"),
+        CheckConstraint("budget >= 0", name="round_pot_budget_not_negative"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    round_id: int = Field(foreign_key="round.id", index=True)
+    district_id: int | None = Field(default=None, foreign_key="district.id")
+    budget: int = 0
 
 
 class RoundPhase(SQLModel, table=True):

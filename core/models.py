@@ -51,6 +51,7 @@ class User(SQLModel, table=True):
     is_verified: bool = False
     verified_via: str | None = Field(default=None, max_length=20)
     verified_at: datetime | None = None
+    email_notifications: bool = True
     created_at: datetime = Field(default_factory=utcnow)
 
 
