@@ -7,6 +7,7 @@ from sqlmodel import SQLModel
 
 from core.db import make_engine
 from core.migrate import all_models
+from ideas.search import is_search_object
 
 all_models()
 config = context.config
@@ -23,6 +24,7 @@ def run_migrations() -> None:
             target_metadata=target_metadata,
             render_as_batch=connection.dialect.name == "sqlite",
             compare_type=True,
+            include_name=lambda name, type_, _parents: not is_search_object(name, type_),
         )
         with context.begin_transaction():
             context.run_migrations()

@@ -7,13 +7,17 @@ from sqlmodel import SQLModel, select
 
 from core.db import Database, make_database
 from core.migrate import all_models, upgrade
+from ideas.search import is_search_object
 
 
 def schema_differences(url: str) -> list[object]:
     all_models()
     engine = make_database(url).write_engine
     with engine.connect() as conn:
-        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        context = MigrationContext.configure(conn, opts={
+            "compare_type": True,
+            "include_name": lambda name, type_, _parents: not is_search_object(name, type_),
+        })
         diff = compare_metadata(context, SQLModel.metadata)
     engine.dispose()
     return list(diff)
