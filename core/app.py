@@ -35,6 +35,7 @@ def build_routes() -> list[BaseRoute]:
     from contests.routes import routes as contest_routes
     from core.accounts.routes import routes as account_routes
     from core.admin import routes as admin_routes
+    from ideas.engagement_routes import routes as engagement_routes
     from ideas.routes import routes as idea_routes
 
     return [
@@ -42,6 +43,7 @@ def build_routes() -> list[BaseRoute]:
         *prefixed("accounts", account_routes),
         Route("/healthz", healthz, name="healthz"),
         *prefixed("ideas", idea_routes),
+        *prefixed("engagement", engagement_routes),
         *prefixed("admin", admin_routes),
         Mount("/static", app=StaticFiles(directory=ROOT / "static", check_dir=False),
               name="static"),

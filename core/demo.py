@@ -6,9 +6,10 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, func, select
 
-from contests.models import Contest, Phase, Round, RoundPhase
+from contests.models import Category, Contest, Phase, Round, RoundPhase, RoundPot
 from core.accounts.passwords import hash_password
 from core.models import District, Role, RoleGrant, User
+from ideas.forms import IdeaData
 from ideas.models import IdeaStatus
 from ideas.services import create_idea
 
@@ -28,16 +29,24 @@ DEMO_PEOPLE = (
     ("resident@demo.shaar.kg", "demo-resident-pass", "Бакыт Жашоочуев", ()),
 )
 
+CATEGORIES = (
+    ("parks", "Парки и дворы", "Сейилбактар жана короолор", "Parks and courtyards"),
+    ("streets", "Улицы и транспорт", "Көчөлөр жана транспорт", "Streets and transport"),
+    ("sport", "Спорт и отдых", "Спорт жана эс алуу", "Sport and leisure"),
+    ("water", "Вода и экология", "Суу жана экология", "Water and environment"),
+)
+
+#: (district index or None for city-wide, category index, title, summary, cost)
 IDEAS = (
-    (0, "Скамейки и тень во дворе на Токтогула 125",
+    (0, 0, "Скамейки и тень во дворе на Токтогула 125",
      "Поставить шесть скамеек и посадить деревья у детской площадки.", 450_000),
-    (1, "Освещение пешеходной дорожки вдоль Ала-Арчи",
+    (1, 1, "Освещение пешеходной дорожки вдоль Ала-Арчи",
      "Фонари на солнечных батареях на 800 метрах дорожки.", 1_200_000),
-    (2, "Велодорожка по улице Жибек-Жолу",
+    (2, 1, "Велодорожка по улице Жибек-Жолу",
      "Отделённая велодорожка от Советской до Эркиндик.", 3_500_000),
-    (3, "Открытая спортплощадка в 12 микрорайоне",
+    (3, 2, "Открытая спортплощадка в 12 микрорайоне",
      "Турники, брусья и резиновое покрытие для жителей всех возрастов.", 900_000),
-    (None, "Питьевые фонтанчики в парках города",
+    (None, 3, "Питьевые фонтанчики в парках города",
      "Десять фонтанчиков с питьевой водой в крупных парках Бишкека.", 700_000),
 )
 
@@ -78,10 +87,17 @@ def seed(db: Session, now: datetime) -> list[tuple[str, str, str]]:
     db.add(contest)
     db.flush()
     assert contest.id is not None
-    round_ = Round(contest_id=contest.id, number=1, title="Приём идей", created_at=now)
+    round_ = Round(contest_id=contest.id, number=1, title="Приём идей", created_at=now,
+                   max_ideas_per_day=len(IDEAS) + 3)
     db.add(round_)
+    categories = [Category(slug=s, name_ru=ru, name_ky=ky, name_en=en, position=i)
+                  for i, (s, ru, ky, en) in enumerate(CATEGORIES)]
+    db.add_all(categories)
     db.flush()
     assert round_.id is not None
+    for district in districts:
+        db.add(RoundPot(round_id=round_.id, district_id=district.id, budget=5_000_000))
+    db.add(RoundPot(round_id=round_.id, district_id=None, budget=10_000_000))
     start = now - timedelta(days=7)
     schedule = ((Phase.SUBMISSION, 37), (Phase.MODERATION, 14), (Phase.JURY_REVIEW, 21),
                 (Phase.VOTING, 14), (Phase.RESULTS, 30))
@@ -89,13 +105,14 @@ def seed(db: Session, now: datetime) -> list[tuple[str, str, str]]:
         db.add(RoundPhase(round_id=round_.id, phase=phase, starts_at=start,
                           ends_at=start + timedelta(days=days)))
         start += timedelta(days=days)
-    for district_index, title, summary, cost in IDEAS:
-        author = people[-1][0]
-        assert author.id is not None
-        create_idea(db, year=year, round_id=round_.id, author_id=author.id,
-                    district_id=districts[district_index].id if district_index is not None
-                    else None, title=title, summary=summary,
-                    description=summary, estimated_cost=cost, status=IdeaStatus.PUBLISHED,
-                    now=now)
+    author = people[-1][0]
+    assert author.id is not None
+    for district_index, category_index, title, summary, cost in IDEAS:
+        data = IdeaData(title=title, summary=summary, description=summary,
+                        category_id=categories[category_index].id,
+                        district_id=districts[district_index].id
+                        if district_index is not None else None,
+                        estimated_cost=cost, address="", latitude=None, longitude=None)
+        create_idea(db, round_, author.id, data, now, status=IdeaStatus.PUBLISHED)
     return [(", ".join(roles) or Role.RESIDENT, user.email or "", password)
             for user, roles, password in people]

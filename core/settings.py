@@ -46,6 +46,7 @@ class Settings:
     upload_dir: Path = ROOT / "var" / "uploads"
     max_upload_bytes: int = 10 * 1024 * 1024
     max_request_bytes: int = 60 * 1024 * 1024
+    upload_quota_bytes: int = 200 * 1024 * 1024
     smtp_host: str = ""
     smtp_port: int = 25
     smtp_user: str = ""
@@ -59,6 +60,7 @@ class Settings:
     signin_rate_limit: str = "5/300"
     signup_rate_limit: str = "5/3600"
     reset_rate_limit: str = "5/3600"
+    comment_rate_limit: str = "5/60"
     trust_proxy_headers: bool = False
 
     @property
@@ -97,6 +99,7 @@ class Settings:
             "upload_dir": Path(env.get("UPLOAD_DIR", str(var_dir / "uploads"))),
             "max_upload_bytes": _int(env, "MAX_UPLOAD_BYTES", 10 * 1024 * 1024),
             "max_request_bytes": _int(env, "MAX_REQUEST_BYTES", 60 * 1024 * 1024),
+            "upload_quota_bytes": _int(env, "UPLOAD_QUOTA_BYTES", 200 * 1024 * 1024),
             "smtp_host": env.get("SMTP_HOST", ""),
             "smtp_port": _int(env, "SMTP_PORT", 25),
             "smtp_user": env.get("SMTP_USER", ""),
@@ -110,6 +113,7 @@ class Settings:
             "signin_rate_limit": _rate(env, "SIGNIN_RATE_LIMIT", "5/300"),
             "signup_rate_limit": _rate(env, "SIGNUP_RATE_LIMIT", "5/3600"),
             "reset_rate_limit": _rate(env, "RESET_RATE_LIMIT", "5/3600"),
+            "comment_rate_limit": _rate(env, "COMMENT_RATE_LIMIT", "5/60"),
             "trust_proxy_headers": _bool(env, "TRUST_PROXY_HEADERS", False),
         }
         values.update(overrides)

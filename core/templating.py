@@ -10,6 +10,7 @@ from starlette.responses import HTMLResponse
 
 from core import i18n
 from core.settings import ROOT
+from core.text import render_plain
 
 
 def make_environment() -> jinja2.Environment:
@@ -31,6 +32,7 @@ def make_environment() -> jinja2.Environment:
         format_som=i18n.format_som,
         get_locale=i18n.get_locale,
         language_names=i18n.LANGUAGE_NAMES,
+        render_plain=render_plain,
     )
     return env
 

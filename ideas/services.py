@@ -1,61 +1,30 @@
-"""Reading and creating ideas."""
+"""Every write to an idea's text and status goes through here."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
+from datetime import datetime, timedelta
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, col, func, select, update
 
-from core.models import District, User
-from ideas.models import PUBLIC_STATUSES, Idea, IdeaStatus
-
-SORTS: dict[str, tuple[Any, ...]] = {
-    "newest": (col(Idea.published_at).desc(), col(Idea.id).desc()),
-    "cost_asc": (col(Idea.estimated_cost).asc(), col(Idea.id).desc()),
-    "cost_desc": (col(Idea.estimated_cost).desc(), col(Idea.id).desc()),
-}
+from contests.models import Contest, Round
+from ideas.forms import IdeaData
+from ideas.models import Idea, IdeaStatus, IdeaStatusChange, IdeaVersion
+from ideas.notifications import Notice, notify
+from ideas.search import index_text
 
 
-@dataclass(frozen=True)
-class IdeaFilter:
-    round_id: int | None = None
-    district_id: int | None = None
-    sort: str = "newest"
-    page: int = 1
-    per_page: int = 20
+class IdeaError(Exception):
+    """An action that cannot be done now; `message` is shown to the person."""
+
+    def __init__(self, message: str, status_code: int = 409) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status_code = status_code
 
 
-def list_public(db: Session, f: IdeaFilter) -> tuple[list[tuple[Idea, District | None]], int]:
-    """Public ideas matching the filter, one page of them, and the total count."""
-    stmt = select(Idea).where(col(Idea.status).in_(PUBLIC_STATUSES))
-    if f.round_id is not None:
-        stmt = stmt.where(Idea.round_id == f.round_id)
-    if f.district_id is not None:
-        stmt = stmt.where(Idea.district_id == f.district_id)
-    total = db.exec(select(func.count()).select_from(stmt.subquery())).one()
-    rows = db.exec(
-        select(Idea, District)
-        .join(District, col(District.id) == Idea.district_id, isouter=True)
-        .where(col(Idea.id).in_(select(stmt.subquery().c.id)))
-        .order_by(*SORTS.get(f.sort, SORTS["newest"]))
-        .offset((f.page - 1) * f.per_page)
-        .limit(f.per_page)
-    ).all()
-    return [(idea, district) for idea, district in rows], int(total)
-
-
-def access_public_idea(db: Session, reference: str) -> tuple[Idea, User, District | None] | None:
-    """A public idea by its reference; drafts and held ideas look like no idea at all."""
-    row = db.exec(
-        select(Idea, User, District)
-        .join(User, col(User.id) == Idea.author_id)
-        .join(District, col(District.id) == Idea.district_id, isouter=True)
-        .where(Idea.reference == reference, col(Idea.status).in_(PUBLIC_STATUSES))
-    ).first()
-    return (row[0], row[1], row[2]) if row else None
+class StaleIdea(IdeaError):
+    """Someone changed the idea since the page was loaded."""
 
 
 def next_reference(db: Session, year: int) -> str:
@@ -67,21 +36,47 @@ def next_reference(db: Session, year: int) -> str:
     return f"{prefix}{number:05d}"
 
 
-def create_idea(db: Session, *, year: int, round_id: int, author_id: int,
-                district_id: int | None, title: str, summary: str, description: str,
-                estimated_cost: int, status: IdeaStatus, now: datetime) -> Idea:
-    """Insert an idea with the next citable reference of its contest year.
+def _values(data: IdeaData) -> dict[str, object]:
+    """The columns an author's form sets, plus the search text derived from them."""
+    return {
+        "title": data.title, "summary": data.summary, "description": data.description,
+        "category_id": data.category_id, "district_id": data.district_id,
+        "estimated_cost": data.estimated_cost, "address": data.address,
+        "latitude": data.latitude, "longitude": data.longitude,
+        "search_text": index_text(data.title, data.summary, data.description, data.address),
+    }
 
-    Two parallel inserts may pick the same number; the unique constraint refuses the second,
-    which then retries with the next number.
+
+def ideas_created_since(db: Session, author_id: int, round_id: int, since: datetime) -> int:
+    return int(db.exec(select(func.count()).select_from(Idea).where(
+        Idea.author_id == author_id, Idea.round_id == round_id,
+        col(Idea.created_at) >= since)).one())
+
+
+def create_idea(db: Session, round_: Round, author_id: int, data: IdeaData, now: datetime,
+                status: IdeaStatus = IdeaStatus.DRAFT) -> Idea:
+    """Insert an idea with the next citable reference of its contest's year.
+
+    Raises IdeaError (429) when the author reached the round's daily limit. Two parallel
+    inserts may pick the same number; the unique constraint refuses the second, which retries.
     """
+    from core.i18n import gettext as _
+
+    assert round_.id is not None
+    if ideas_created_since(db, author_id, round_.id, now - timedelta(days=1)) >= \
+            round_.max_ideas_per_day:
+        raise IdeaError(_("You can propose at most %(n)s ideas a day in this round. Please "
+                          "come back tomorrow.", n=round_.max_ideas_per_day), 429)
+    contest = db.get(Contest, round_.contest_id)
+    assert contest is not None
     for _attempt in range(5):
-        idea = Idea(reference=next_reference(db, year), round_id=round_id, author_id=author_id,
-                    district_id=district_id, title=title, summary=summary,
-                    description=description, estimated_cost=estimated_cost, status=status,
-                    created_at=now,
-                    submitted_at=now if status != IdeaStatus.DRAFT else None,
-                    published_at=now if status == IdeaStatus.PUBLISHED else None)
+        idea = Idea(reference=next_reference(db, contest.year), round_id=round_.id,
+                    author_id=author_id, status=status, created_at=now, updated_at=now,
+                    **_values(data))
+        if status != IdeaStatus.DRAFT:
+            idea.submitted_at = now
+        if status == IdeaStatus.PUBLISHED:
+            idea.published_at = now
         nested = db.begin_nested()
         db.add(idea)
         try:
@@ -89,5 +84,71 @@ def create_idea(db: Session, *, year: int, round_id: int, author_id: int,
         except IntegrityError:
             nested.rollback()
             continue
+        assert idea.id is not None
+        db.add(IdeaStatusChange(idea_id=idea.id, at=now, actor_id=author_id,
+                                to_status=status))
+        if status != IdeaStatus.DRAFT:
+            _snapshot(db, idea, now)
         return idea
-    raise RuntimeError("could not allocate an idea reference")
+    raise IdeaError("could not allocate an idea reference", 500)
+
+
+def _bump(db: Session, idea: Idea, expected_version: int, **values: object) -> None:
+    """Write `values` only if nobody changed the idea since `expected_version` was read."""
+    result = db.execute(
+        update(Idea).where(col(Idea.id) == idea.id, col(Idea.version) == expected_version)
+        .values(version=expected_version + 1, **values)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        from core.i18n import gettext as _
+
+        raise StaleIdea(_("This idea was changed in the meantime. Reload the page and try "
+                          "again."))
+    db.refresh(idea)
+
+
+def update_idea(db: Session, idea: Idea, data: IdeaData, expected_version: int,
+                now: datetime) -> None:
+    """Save the author's edits of a draft or of an idea sent back for changes."""
+    _bump(db, idea, expected_version, updated_at=now, **_values(data))
+
+
+def _snapshot(db: Session, idea: Idea, now: datetime) -> None:
+    assert idea.id is not None
+    number = db.exec(select(func.count()).select_from(IdeaVersion).where(
+        IdeaVersion.idea_id == idea.id)).one() + 1
+    db.add(IdeaVersion(idea_id=idea.id, number=number, title=idea.title, summary=idea.summary,
+                       description=idea.description, estimated_cost=idea.estimated_cost,
+                       district_id=idea.district_id, category_id=idea.category_id,
+                       address=idea.address, latitude=idea.latitude,
+                       longitude=idea.longitude, created_at=now))
+
+
+def change_status(db: Session, idea: Idea, to_status: IdeaStatus, actor_id: int | None,
+                  expected_version: int, now: datetime, public_note: str = "") -> list[Notice]:
+    """Move an idea to `to_status`, append it to the timeline, and notify the author when
+    someone else made the change. Returns the notices to mail after commit.
+
+    Raises StaleIdea when the idea changed since `expected_version`.
+    """
+    assert idea.id is not None
+    before = idea.status
+    values: dict[str, object] = {"status": to_status, "updated_at": now}
+    if to_status == IdeaStatus.SUBMITTED:
+        values["submitted_at"] = now
+    if to_status == IdeaStatus.PUBLISHED and idea.published_at is None:
+        values["published_at"] = now
+    _bump(db, idea, expected_version, **values)
+    db.add(IdeaStatusChange(idea_id=idea.id, at=now, actor_id=actor_id, from_status=before,
+                            to_status=to_status, public_note=public_note))
+    if to_status == IdeaStatus.SUBMITTED:
+        _snapshot(db, idea, now)
+    if actor_id == idea.author_id:
+        return []
+    return [notify(db, idea.author_id, "status", idea, now,
+                   status=str(to_status), note=public_note)]
+
+
+def versions(db: Session, idea: Idea) -> list[IdeaVersion]:
+    return list(db.exec(select(IdeaVersion).where(IdeaVersion.idea_id == idea.id)
+                        .order_by(col(IdeaVersion.number))).all())

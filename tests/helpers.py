@@ -58,3 +58,68 @@ def sign_in(client: TestClient, email: str, password: str = PASSWORD) -> Any:
 
 def post_form(client: TestClient, path: str, data: dict[str, str], token_from: str = "/") -> Any:
     return client.post(path, data={**data, "csrf_token": csrf_of(client, token_from)})
+
+
+def make_round(database: Database, *, phase: str = "submission", verified_only: bool = False,
+               max_supports: int = 3, districts: int = 2, categories: int = 2) -> Any:
+    """A contest with one round whose `phase` is open now (others laid out around it)."""
+    from datetime import timedelta
+    from types import SimpleNamespace
+
+    from contests.models import PHASE_ORDER, Category, Contest, Round, RoundPhase, RoundPot
+    from core.models import District
+
+    now = utcnow()
+    with database.session(write=True) as db:
+        contest = Contest(slug="contest-2027", title=f"Contest {HOSTILE}", year=2027)
+        db.add(contest)
+        db.flush()
+        round_ = Round(contest_id=contest.id, number=1, title=f"Round {HOSTILE}",
+                       verified_only=verified_only, max_supports_per_person=max_supports,
+                       max_ideas_per_day=3)
+        db.add(round_)
+        made_districts = [District(slug=f"d{i}", name_ru=f"Район {i}", name_ky=f"Район {i}",
+                                   name_en=f"District {i}") for i in range(districts)]
+        made_categories = [Category(slug=f"c{i}", name_ru=f"Категория {i}",
+                                    name_ky=f"Категория {i}", name_en=f"Category {i}")
+                           for i in range(categories)]
+        db.add_all(made_districts + made_categories)
+        db.flush()
+        index = PHASE_ORDER.index(phase)
+        for i, p in enumerate(PHASE_ORDER):
+            start = now + timedelta(days=10 * (i - index)) - timedelta(days=1)
+            db.add(RoundPhase(round_id=round_.id, phase=p, starts_at=start,
+                              ends_at=start + timedelta(days=10)))
+        for d in made_districts:
+            db.add(RoundPot(round_id=round_.id, district_id=d.id, budget=1_000_000))
+        db.add(RoundPot(round_id=round_.id, district_id=None, budget=3_000_000))
+    return SimpleNamespace(round=round_, contest=contest, districts=made_districts,
+                           categories=made_categories)
+
+
+def idea_fields(setup: Any, **overrides: str) -> dict[str, str]:
+    fields = {"title": f"Benches {HOSTILE}", "summary": "Six benches and shade near the "
+              "playground", "description": "First paragraph.\n\nSecond https://bishkek.kg",
+              "category": str(setup.categories[0].id), "district": str(setup.districts[0].id),
+              "estimated_cost": "450 000", "address": "Toktogul 125", "latitude": "42.87",
+              "longitude": "74.59"}
+    fields.update(overrides)
+    return fields
+
+
+def set_phase(database: Database, round_id: int, phase: str) -> None:
+    """Move the round so that `phase` is open now."""
+    from datetime import timedelta
+
+    from sqlmodel import select
+
+    from contests.models import PHASE_ORDER, RoundPhase
+
+    now = utcnow()
+    index = PHASE_ORDER.index(phase)
+    with database.session(write=True) as db:
+        for row in db.exec(select(RoundPhase).where(RoundPhase.round_id == round_id)).all():
+            i = PHASE_ORDER.index(row.phase)
+            row.starts_at = now + timedelta(days=10 * (i - index)) - timedelta(days=1)
+            row.ends_at = row.starts_at + timedelta(days=10)
+            db.add(row)

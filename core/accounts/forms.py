@@ -3,26 +3,15 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
-
 from starlette.datastructures import FormData
 
 from core.accounts.passwords import MAX_LENGTH, MIN_LENGTH
+from core.forms import Form
 from core.i18n import gettext as _
 from core.settings import LOCALES
 from core.web import field_str
 
 EMAIL_RE = re.compile(r"^[^@\s<>\"'();,]{1,64}@[^@\s<>\"'();,]{1,190}\.[^@\s<>\"'();,.]{2,}$")
-
-
-@dataclass
-class Form:
-    values: dict[str, str] = field(default_factory=dict)
-    errors: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors
 
 
 def _password(form: Form, data: FormData, name: str = "password") -> None:

@@ -3,6 +3,7 @@ from starlette.testclient import TestClient
 
 from contests.models import Contest, Round
 from core.models import utcnow
+from ideas.forms import IdeaData
 from ideas.models import IdeaStatus
 from ideas.services import create_idea
 from tests.helpers import HOSTILE, make_user
@@ -16,16 +17,16 @@ def ideas(database):
         contest = Contest(slug="c", title=f"Contest {HOSTILE}", year=2027)
         db.add(contest)
         db.flush()
-        round_ = Round(contest_id=contest.id, number=1, title="Round")
+        round_ = Round(contest_id=contest.id, number=1, title="Round", max_ideas_per_day=10)
         db.add(round_)
         db.flush()
         made = {}
         for status in (IdeaStatus.PUBLISHED, IdeaStatus.DRAFT, IdeaStatus.SUBMITTED,
                        IdeaStatus.REJECTED):
-            made[status] = create_idea(
-                db, year=2027, round_id=round_.id, author_id=author.id, district_id=None,
-                title=f"{status} {HOSTILE}", summary="s", description="one\n\ntwo",
-                estimated_cost=1000, status=status, now=now).reference
+            data = IdeaData(title=f"{status} {HOSTILE}", summary="s", description="one\n\ntwo",
+                            category_id=None, district_id=None, estimated_cost=1000,
+                            address="", latitude=None, longitude=None)
+            made[status] = create_idea(db, round_, author.id, data, now, status).reference
     return made
 
 

@@ -1,0 +1,120 @@
+"""Notifications: a row per person and event, shown in the app and mailed after commit.
+
+Messages are rendered when shown or mailed, in the reader's own language, from the values
+stored with the notification."""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session, col, func, select, update
+
+from core import i18n
+from core.mail import MailError, send_mail
+from core.models import User
+from core.settings import Settings
+from ideas.models import Idea, Notification
+
+log = logging.getLogger("shaar.notifications")
+
+
+@dataclass(frozen=True)
+class Notice:
+    """What to mail once the transaction that created the notification has committed."""
+
+    notification_id: int
+    user_id: int
+
+
+def notify(db: Session, user_id: int, kind: str, idea: Idea, now: datetime,
+           **data: Any) -> Notice:
+    row = Notification(user_id=user_id, kind=kind, idea_id=idea.id, created_at=now,
+                       data=json.dumps({"reference": idea.reference, "title": idea.title,
+                                        **data}, ensure_ascii=False))
+    db.add(row)
+    db.flush()
+    assert row.id is not None
+    return Notice(row.id, user_id)
+
+
+def status_label(status: str) -> str:
+    _ = i18n.gettext
+    labels = {
+        "draft": _("Draft"), "submitted": _("Submitted"), "published": _("Published"),
+        "changes_requested": _("Changes requested"), "rejected": _("Rejected"),
+        "duplicate": _("Duplicate"), "withdrawn": _("Withdrawn"),
+    }
+    return labels.get(status, status)
+
+
+def message(row: Notification) -> str:
+    """The notification as a sentence in the current locale."""
+    _ = i18n.gettext
+    data = json.loads(row.data or "{}")
+    if row.kind == "status":
+        text = _("Your idea %(reference)s “%(title)s” is now: %(status)s.",
+                 reference=data.get("reference", ""), title=data.get("title", ""),
+                 status=status_label(str(data.get("status", ""))))
+        if data.get("note"):
+            text += " " + _("Note from the moderators: %(note)s", note=data["note"])
+        return text
+    if row.kind == "comment":
+        return _("%(name)s commented on your idea %(reference)s “%(title)s”.",
+                 name=data.get("name", ""), reference=data.get("reference", ""),
+                 title=data.get("title", ""))
+    if row.kind == "reply":
+        return _("%(name)s replied to your comment on %(reference)s “%(title)s”.",
+                 name=data.get("name", ""), reference=data.get("reference", ""),
+                 title=data.get("title", ""))
+    return str(data.get("title", ""))
+
+
+def reference(row: Notification) -> str:
+    return str(json.loads(row.data or "{}").get("reference", ""))
+
+
+def unread_count(db: Session, user_id: int) -> int:
+    return int(db.exec(select(func.count()).select_from(Notification).where(
+        Notification.user_id == user_id, col(Notification.read_at).is_(None))).one())
+
+
+def recent(db: Session, user_id: int, limit: int = 50) -> list[Notification]:
+    return list(db.exec(select(Notification).where(Notification.user_id == user_id)
+                        .order_by(col(Notification.id).desc()).limit(limit)).all())
+
+
+def mark_all_read(db: Session, user_id: int, now: datetime) -> None:
+    db.execute(update(Notification).where(col(Notification.user_id) == user_id,
+                                          col(Notification.read_at).is_(None))
+               .values(read_at=now))
+
+
+async def deliver(settings: Settings, db_factory: Any, notices: list[Notice]) -> None:
+    """Mail each notice to people who allow e-mail, in their language. Failures are logged:
+    the notification is in the app either way."""
+    if not notices:
+        return
+    with db_factory() as db:
+        rows = [(db.get(Notification, n.notification_id), db.get(User, n.user_id))
+                for n in notices]
+    previous = i18n.get_locale()
+    try:
+        for row, user in rows:
+            if row is None or user is None or not user.email or not user.email_notifications:
+                continue
+            i18n.set_locale(user.locale or settings.default_locale, settings.time_zone)
+            data = json.loads(row.data)
+            link = f"{settings.base_url}/ideas/{data.get('reference', '')}"
+            body = message(row) + "\n\n" + link + "\n\n" + i18n.gettext(
+                "You can turn these e-mails off on your profile page.")
+            try:
+                await send_mail(settings, user.email, i18n.gettext("News about your idea"),
+                                body)
+            except MailError:
+                log.exception("notification mail to user %s failed", user.id)
+    finally:
+        i18n.set_locale(previous, settings.time_zone)

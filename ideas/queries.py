@@ -1,0 +1,125 @@
+"""Reading ideas: the public list with filters, search and sorting; one idea for a viewer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlmodel import Session, col, func, select
+
+from contests.models import Category, Round
+from core.models import District, User
+from ideas import rules
+from ideas.models import PUBLIC_STATUSES, Attachment, Idea, IdeaStatusChange
+
+SORTS: dict[str, tuple[Any, ...]] = {
+    "newest": (col(Idea.published_at).desc(), col(Idea.id).desc()),
+    "supported": (col(Idea.support_count).desc(), col(Idea.id).desc()),
+    "cost_asc": (col(Idea.estimated_cost).asc(), col(Idea.id).desc()),
+    "cost_desc": (col(Idea.estimated_cost).desc(), col(Idea.id).desc()),
+}
+PER_PAGE = 20
+
+
+@dataclass(frozen=True)
+class IdeaFilter:
+    round_id: int | None = None
+    district_id: int | None = None
+    category_id: int | None = None
+    status: str | None = None
+    q: str = ""
+    sort: str = "newest"
+    page: int = 1
+
+
+@dataclass(frozen=True)
+class IdeaRow:
+    idea: Idea
+    district: District | None
+    category: Category | None
+    thumb: str | None
+
+
+def list_public(db: Session, f: IdeaFilter) -> tuple[list[IdeaRow], int]:
+    """One page of public ideas matching the filter, and how many match in all."""
+    stmt = select(Idea.id).where(col(Idea.status).in_(PUBLIC_STATUSES))
+    if f.round_id is not None:
+        stmt = stmt.where(Idea.round_id == f.round_id)
+    if f.district_id is not None:
+        stmt = stmt.where(Idea.district_id == f.district_id)
+    if f.category_id is not None:
+        stmt = stmt.where(Idea.category_id == f.category_id)
+    if f.status in PUBLIC_STATUSES:
+        stmt = stmt.where(Idea.status == f.status)
+    if f.q:
+        from ideas.search import apply_search
+
+        stmt = apply_search(stmt, db.get_bind().dialect.name, f.q)
+    ids = stmt.subquery()
+    total = db.exec(select(func.count()).select_from(ids)).one()
+    rows = db.exec(
+        select(Idea, District, Category)
+        .join(District, col(District.id) == Idea.district_id, isouter=True)
+        .join(Category, col(Category.id) == Idea.category_id, isouter=True)
+        .where(col(Idea.id).in_(select(ids.c.id)))
+        .order_by(*SORTS.get(f.sort, SORTS["newest"]))
+        .offset((f.page - 1) * PER_PAGE)
+        .limit(PER_PAGE)
+    ).all()
+    thumbs = first_thumbs(db, [idea.id for idea, _d, _c in rows if idea.id is not None])
+    return [IdeaRow(idea, d, c, thumbs.get(idea.id or 0)) for idea, d, c in rows], int(total)
+
+
+def first_thumbs(db: Session, idea_ids: list[int]) -> dict[int, str]:
+    if not idea_ids:
+        return {}
+    found: dict[int, str] = {}
+    for attachment in db.exec(
+        select(Attachment).where(col(Attachment.idea_id).in_(idea_ids),
+                                 Attachment.kind == "image")
+        .order_by(col(Attachment.position), col(Attachment.id))
+    ).all():
+        if attachment.thumb_name:
+            found.setdefault(attachment.idea_id, attachment.thumb_name)
+    return found
+
+
+def find_idea(db: Session, reference: str, viewer: rules.Viewer) -> Idea | None:
+    """The idea if this viewer may see it; drafts and held ideas of others look like none."""
+    if len(reference) > 20:
+        return None
+    idea = db.exec(select(Idea).where(Idea.reference == reference)).first()
+    if idea is None or not rules.can_view(viewer, idea):
+        return None
+    return idea
+
+
+@dataclass(frozen=True)
+class IdeaPage:
+    idea: Idea
+    round: Round
+    author: User
+    district: District | None
+    category: Category | None
+    attachments: list[Attachment]
+    timeline: list[IdeaStatusChange]
+
+
+def idea_page(db: Session, idea: Idea) -> IdeaPage:
+    round_ = db.get(Round, idea.round_id)
+    author = db.get(User, idea.author_id)
+    assert round_ is not None and author is not None
+    return IdeaPage(
+        idea=idea, round=round_, author=author,
+        district=db.get(District, idea.district_id) if idea.district_id else None,
+        category=db.get(Category, idea.category_id) if idea.category_id else None,
+        attachments=list(db.exec(select(Attachment).where(Attachment.idea_id == idea.id)
+                                 .order_by(col(Attachment.position), col(Attachment.id))).all()),
+        timeline=list(db.exec(select(IdeaStatusChange).where(IdeaStatusChange.idea_id == idea.id)
+                              .order_by(col(IdeaStatusChange.id))).all()),
+    )
+
+
+def ideas_of(db: Session, author_id: int) -> list[Idea]:
+    return list(db.exec(select(Idea).where(Idea.author_id == author_id)
+                        .order_by(col(Idea.updated_at).desc())).all())
