@@ -15,6 +15,7 @@ from starlette.datastructures import FormData
 
 from contests.models import PHASE_ORDER, Category, Contest, Phase, Round, RoundPhase, RoundPot
 from core.accounts.forms import Form
+from core.i18n import format_number
 from core.i18n import gettext as _
 from core.web import field_str
 
@@ -85,6 +86,11 @@ def _slug(form: Form, data: FormData, max_length: int) -> str:
     return value
 
 
+def _shown(number: int) -> str:
+    """Group the digits of large numbers as the reader's language does (not of years)."""
+    return format_number(number) if number >= 10_000 else str(number)
+
+
 def _whole(form: Form, data: FormData, name: str, low: int, high: int, *,
            required: bool = True) -> int | None:
     """A whole number in [low, high]; spaces between digit groups are allowed."""
@@ -97,7 +103,7 @@ def _whole(form: Form, data: FormData, name: str, low: int, high: int, *,
         return None
     if not DIGITS_RE.match(compact) or not low <= int(compact) <= high:
         form.errors[name] = _("Enter a whole number from %(low)s to %(high)s.",
-                              low=low, high=high)
+                              low=_shown(low), high=_shown(high))
         return None
     return int(compact)
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 import logging
 from urllib.parse import urlencode
 
+from sqlmodel import Session, col, func, select
 from starlette.datastructures import FormData, UploadFile
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 from starlette.routing import Route
-from sqlmodel import Session, col, func, select
 
 from contests.models import Category, Round, RoundPot
 from contests.services import current_phase

@@ -59,24 +59,30 @@ _STOP_WORDS = frozenset(
 )
 
 _KY_MIN_ROOT = 3
-# Kyrgyz is agglutinative: root + plural + possessive + case. Stripping the longest matching
-# ending again and again peels them off from the outside in.
-_KY_SUFFIXES = tuple(sorted(set(
-    # plural
-    "лар лер лор лөр дар дер дор дөр тар тер тор төр "
-    # dative
-    "га ге го гө ка ке ко кө на не а е "
-    # locative
-    "да де до дө та те то тө нда нде "
-    # ablative
-    "дан ден дон дөн тан тен тон төн нан нен "
-    # genitive
-    "нын нин нун нүн дын дин дун дүн тын тин тун түн "
-    # accusative
-    "ны ни ну нү ды ди ду дү ты ти ту тү "
-    # possessive (the third person also after rounded vowels: "жолу", "үйү")
-    "ым им ум үм ың иң ы и у ү сы си су сү быз биз ыбыз ибиз".split()
-), key=len, reverse=True))
+
+
+def _longest_first(endings: str) -> tuple[str, ...]:
+    return tuple(sorted(set(endings.split()), key=len, reverse=True))
+
+
+# Kyrgyz is agglutinative: root + plural + possessive + case, each slot at most once. Peeling
+# them off in that order (rather than any ending, again and again) keeps roots that merely end
+# like a suffix whole: "ооруканага" stops at "оорукана", not at "оор".
+_KY_SLOTS = (
+    _longest_first(  # case
+        "га ге го гө ка ке ко кө на не а е "  # dative
+        "да де до дө та те то тө нда нде "  # locative
+        "дагы деги догу дөгү тагы теги тогу төгү ндагы ндеги "  # locative adjective
+        "дан ден дон дөн тан тен тон төн нан нен "  # ablative
+        "нын нин нун нүн дын дин дун дүн тын тин тун түн "  # genitive
+        "ны ни ну нү ды ди ду дү ты ти ту тү "  # accusative
+        "ын ин ун үн сын син сун сүн"  # accusative after the third person possessive
+    ),
+    _longest_first(  # possessive (third person also after rounded vowels: "жолу", "үйү")
+        "ым им ум үм ың иң ы и у ү сы си су сү быз биз ыбыз ибиз"
+    ),
+    _longest_first("лар лер лор лөр дар дер дор дөр тар тер тор төр"),  # plural
+)
 _KY_VOWELS = frozenset("аеёиоөуүыэюя")
 # A root's final п or к becomes б or г before a vowel: мектеп, мектеби; тарак, тарагы.
 _KY_DEVOICE = {"б": "п", "г": "к"}
@@ -99,13 +105,11 @@ def tokens(text: str) -> list[str]:
 def kyrgyz_stems(word: str) -> list[str]:
     """The root left after stripping Kyrgyz endings, and its undone voicing (б -> п, г -> к)."""
     stem, vowel_suffix = word, False
-    while True:
-        for suffix in _KY_SUFFIXES:
+    for endings in _KY_SLOTS:
+        for suffix in endings:
             if stem.endswith(suffix) and len(stem) - len(suffix) >= _KY_MIN_ROOT:
                 stem, vowel_suffix = stem[: -len(suffix)], suffix[0] in _KY_VOWELS
                 break
-        else:
-            break
     if vowel_suffix and stem[-1] in _KY_DEVOICE:
         return [stem, stem[:-1] + _KY_DEVOICE[stem[-1]]]
     return [stem]

@@ -15,6 +15,7 @@ import os
 import re
 import secrets
 import tempfile
+import threading
 import unicodedata
 from dataclasses import dataclass
 from io import BytesIO
@@ -51,6 +52,8 @@ ENCODER_OPTIONS: dict[str, dict[str, Any]] = {
     "WEBP": {"quality": 85},
 }
 STORED_NAME = re.compile(r"[0-9a-f]{32}\.(?:jpg|png|webp|pdf)")
+# A 40-megapixel photo takes ~160 MB decoded, twice that while turned; a few at a time only.
+_DECODE_SLOTS = threading.BoundedSemaphore(2)
 _UNSAFE_CHARS = str.maketrans({c: "_" for c in '<>:"/\\|?*'})
 
 
@@ -222,7 +225,8 @@ def _store_pdf(upload_dir: Path, data: bytes, name: str) -> StoredFile:
 
 def _store_image(upload_dir: Path, data: bytes, content_type: str, name: str) -> StoredFile:
     pil_format, ext, _allowed = TYPES[content_type]
-    main, thumb, width, height = _reencode(data, pil_format)
+    with _DECODE_SLOTS:
+        main, thumb, width, height = _reencode(data, pil_format)
     stored = _write_new(upload_dir, ext, main)
     try:
         thumb_name = _write_new(upload_dir, ".jpg", thumb)

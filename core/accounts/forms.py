@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+
 from starlette.datastructures import FormData
 
 from core.accounts.passwords import MAX_LENGTH, MIN_LENGTH

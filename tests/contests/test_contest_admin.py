@@ -226,6 +226,9 @@ def test_a_bad_schedule_is_refused_and_the_values_are_kept(client: TestClient, a
     assert message in response.text
     assert f'href="#field-{field}"' in response.text
     assert f'id="error-{field}"' in response.text
+    phase, edge = field.rsplit("_", 1)
+    label = f"{phase.replace('_', ' ').capitalize()}, {edge.capitalize()}s: {message}"
+    assert label in response.text
     for value in data.values():
         assert f'value="{value}"' in response.text
     with database.session() as db:
@@ -261,7 +264,7 @@ def test_a_budget_must_be_a_whole_number_of_som(client: TestClient, admin, datab
     path = new_round(client)
     response = post(client, f"{path}/pots", {"pot_city": value}, page=path)
     assert response.status_code == 422
-    assert "Enter a whole number from 0 to 2000000000." in response.text
+    assert "Enter a whole number from 0 to 2,000,000,000." in response.text
     assert f'value="{value}"' in response.text
     with database.session() as db:
         assert db.exec(select(RoundPot)).all() == []
@@ -301,8 +304,13 @@ def test_hostile_text_comes_back_escaped(client: TestClient, admin, database,
     refused = post(client, "/admin/contests", {"title": HOSTILE, "slug": HOSTILE,
                                                "year": HOSTILE})
     assert refused.status_code == 422
+    with database.session(write=True) as db:
+        hostile_district = District(slug="h", name_ru=HOSTILE, name_ky=HOSTILE, name_en=HOSTILE)
+        db.add(hostile_district)
+    bad_pot = post(client, f"{path}/pots", {f"pot_{hostile_district.id}": HOSTILE}, page=path)
+    assert bad_pot.status_code == 422
     for response in (client.get("/admin/contests"), client.get(created.headers["location"]),
-                     client.get(path), client.get("/admin/categories"), refused):
+                     client.get(path), client.get("/admin/categories"), refused, bad_pot):
         assert HOSTILE not in response.text
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in response.text
 

@@ -295,7 +295,7 @@ async def test_files_are_written_atomically_with_restricted_permissions(tmp_path
     stored = await store(tmp_path, jpeg_with_gps(), "a.jpg")
     upload_dir = tmp_path / "uploads"  # did not exist before the upload
     assert sorted(p.name for p in upload_dir.iterdir()) == sorted(
-        [stored.stored_name, stored.thumb_name])  # no temp files left behind
+        [stored.stored_name, str(stored.thumb_name)])  # no temp files left behind
     for path in upload_dir.iterdir():
         assert path.stat().st_mode & 0o777 == 0o640
 
