@@ -15,6 +15,7 @@ from starlette.staticfiles import StaticFiles
 
 from core import errors
 from core.db import Database, make_database
+from core.limits import BodySizeLimitMiddleware
 from core.security import content_security_policy
 from core.settings import ROOT, Settings
 from core.templating import make_environment
@@ -61,8 +62,13 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app = Starlette(
         debug=False,
         routes=build_routes(),
-        middleware=[Middleware(RequestContextMiddleware, settings=settings, database=database,
-                               csp=csp)],
+        middleware=[
+            Middleware(RequestContextMiddleware, settings=settings, database=database, csp=csp),
+            # Inside the context middleware, so the 413 page speaks the reader's language;
+            # that middleware reads only headers, so the body is still unread at that point.
+            Middleware(BodySizeLimitMiddleware, max_bytes=settings.max_request_bytes,
+                       on_too_large=errors.too_large),
+        ],
         exception_handlers={
             HTTPException: errors.http_error,
             errors.SignInRequired: errors.sign_in_required,

@@ -8,6 +8,7 @@ from urllib.parse import quote
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
+from starlette.types import Receive, Scope, Send
 
 from core.templating import render
 
@@ -43,3 +44,11 @@ async def server_error(request: Request, exc: Exception) -> Response:
         return render(request, "errors/error.html", {"code": 500, "detail": None}, status_code=500)
     except Exception:  # the templates themselves may be what broke
         return Response("Internal Server Error", status_code=500, media_type="text/plain")
+
+
+async def too_large(scope: Scope, receive: Receive, send: Send) -> None:
+    """The 413 page, in the reader's language, sent before the body is read."""
+    response = render(Request(scope, receive), "errors/error.html",
+                      {"code": 413, "detail": None}, status_code=413,
+                      headers={"Connection": "close"})
+    await response(scope, receive, send)

@@ -144,7 +144,8 @@ async def _store_files(request: Request, data: FormData, form: Form,
                     settings.upload_dir, upload, kind=kind,
                     max_bytes=settings.max_upload_bytes))
             except uploads.UploadRejected as exc:
-                form.errors[field] = f"{upload.filename}: {exc}"
+                name = uploads.sanitize_filename(upload.filename or "")
+                form.errors[field] = f"{name}: {exc.message}"
     if not form.ok:
         _discard(request, stored)
         return []
@@ -348,9 +349,7 @@ async def file_serve(request: Request) -> Response:
         raise HTTPException(404) from None
     if not path.exists():
         raise HTTPException(404)
-    headers = uploads.serving_headers(attachment)
-    if name == attachment.thumb_name:
-        headers["Content-Type"] = "image/jpeg" if name.endswith(".jpg") else "image/webp"
+    headers = uploads.serving_headers(attachment, thumbnail=name == attachment.thumb_name)
     if not rules.is_public(idea):
         headers["Cache-Control"] = "private, no-store"
     media_type = headers.pop("Content-Type", attachment.content_type)
