@@ -1,3 +1,6 @@
+import re
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 
@@ -111,15 +114,45 @@ def test_a_taken_slug_is_a_field_error_that_keeps_the_values(client: TestClient,
     assert actions(database) == ["contest.create"]
 
 
+def race(count: int, work: Any) -> list[Any]:
+    """Run `work()` in `count` threads released at the same moment; results or exceptions."""
+    barrier = threading.Barrier(count)
+
+    def run() -> Any:
+        barrier.wait()
+        try:
+            return work()
+        except Exception as exc:  # collected for the assertions
+            return exc
+
+    with ThreadPoolExecutor(count) as pool:
+        return list(pool.map(lambda _: run(), range(count)))
+
+
 def test_two_admins_racing_for_a_slug_get_taken_not_a_crash(database) -> None:
-    data = ContestData("race", "Race", 2027, "")
     now = datetime(2026, 1, 1, tzinfo=UTC)
-    with database.session(write=True) as first:
-        admin_services.create_contest(first, data, None, now)
-    with pytest.raises(admin_services.Taken) as raised:
-        with database.session(write=True) as second:
-            admin_services.create_contest(second, data, None, now)
-    assert raised.value.field == "slug"
+
+    def create() -> int | None:
+        with database.session(write=True) as db:
+            return admin_services.create_contest(
+                db, ContestData("race", "Race", 2027, ""), None, now).id
+
+    outcomes = race(4, create)
+    assert sum(isinstance(o, int) for o in outcomes) == 1
+    taken = [o for o in outcomes if isinstance(o, admin_services.Taken)]
+    assert len(taken) == 3 and all(t.field == "slug" for t in taken)
+
+
+def test_rounds_added_at_the_same_moment_get_distinct_numbers(database) -> None:
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    with database.session(write=True) as db:
+        contest = admin_services.create_contest(db, ContestData("c", "C", 2027, ""), None, now)
+
+    def add() -> int:
+        with database.session(write=True) as db:
+            return admin_services.create_round(db, contest, "R", None, now).number
+
+    assert sorted(race(4, add)) == [1, 2, 3, 4]
 
 
 @pytest.mark.parametrize("field, value, message", [
@@ -342,6 +375,19 @@ def test_a_form_without_its_csrf_token_is_refused(client: TestClient, admin, dat
     assert response.status_code == 403
     with database.session() as db:
         assert db.exec(select(Contest)).all() == []
+
+
+@pytest.mark.parametrize("signed_in", [False, True])
+def test_every_post_route_here_wants_a_csrf_token(client: TestClient, database,
+                                                  signed_in: bool) -> None:
+    if signed_in:
+        make_user(database, "admin@example.kg", roles=("admin",))
+        sign_in(client, "admin@example.kg")
+    posts = [re.sub(r"\{\w+:int\}", "1", r.path) for r in routes if "POST" in (r.methods or ())]
+    assert len(posts) == 8
+    for path in posts:
+        response = client.post(path, data={"title": "x"})
+        assert response.status_code == (403 if signed_in else 303), path
 
 
 def test_unknown_objects_are_404(client: TestClient, admin) -> None:
