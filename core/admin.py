@@ -13,7 +13,7 @@ from core.accounts import services
 from core.i18n import gettext as _
 from core.models import GRANTABLE_ROLES, AuditEntry, CensusEntry, District, Role, RoleGrant, User
 from core.templating import render
-from core.web import db, field_str, read_form, redirect, require_role
+from core.web import as_int, db, field_str, read_form, redirect, require_role
 
 PAGE_SIZE = 50
 MAX_CENSUS_BYTES = 20 * 1024 * 1024
@@ -30,7 +30,7 @@ def access_user(s: Session, request: Request) -> User:
 
 def _page(request: Request) -> int:
     raw = request.query_params.get("page", "1")
-    return max(1, min(int(raw), 10_000)) if raw.isdigit() else 1
+    return max(1, min(as_int(raw) or 1, 10_000))
 
 
 async def admin_home(request: Request) -> Response:
@@ -110,9 +110,9 @@ async def user_residency(request: Request) -> Response:
     with db(request, write=True) as s:
         person = access_user(s, request)
         known = {d.id for d in s.exec(select(District)).all()}
-        if district and (not district.isdigit() or int(district) not in known):
+        if district and as_int(district) not in known:
             raise HTTPException(422, _("Choose one of the listed districts."))
-        services.set_residency(s, person, int(district) if district else None, verified,
+        services.set_residency(s, person, as_int(district), verified,
                                "admin", request.state.now, actor_id=admin.id)
     return redirect(request, f"/admin/users/{person.id}", _("Residency is saved."))
 

@@ -33,6 +33,7 @@ async def healthz(request: Request) -> Response:
 
 
 def build_routes() -> list[BaseRoute]:
+    from contests.admin import routes as contest_admin_routes
     from contests.routes import routes as contest_routes
     from core.accounts.routes import routes as account_routes
     from core.admin import routes as admin_routes
@@ -46,6 +47,7 @@ def build_routes() -> list[BaseRoute]:
         *prefixed("ideas", idea_routes),
         *prefixed("engagement", engagement_routes),
         *prefixed("admin", admin_routes),
+        *prefixed("contest_admin", contest_admin_routes),
         Mount("/static", app=StaticFiles(directory=ROOT / "static", check_dir=False),
               name="static"),
     ]

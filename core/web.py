@@ -232,6 +232,14 @@ def client_ip(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
+def as_int(raw: str | None, limit: int = 10**12) -> int | None:
+    """A whole number written in ASCII digits (str.isdigit also accepts '²' and '٣'), or None."""
+    if not raw or not raw.isascii() or not raw.isdigit() or len(raw) > 13:
+        return None
+    value = int(raw)
+    return value if value <= limit else None
+
+
 def field_str(form: FormData, name: str, max_length: int = 10_000) -> str:
     """A text field, stripped; files and missing values become ''. Over-long values are cut
     so a validator reports them instead of the database."""

@@ -12,7 +12,7 @@ from core import ratelimit
 from core.i18n import gettext as _
 from core.models import User
 from core.templating import render
-from core.web import db, field_str, read_form, redirect, require_user
+from core.web import as_int, db, field_str, read_form, redirect, require_user
 from ideas import engagement, notifications, queries, rules
 from ideas.forms import comment_body
 from ideas.models import Comment, Idea
@@ -67,7 +67,7 @@ async def comment_add(request: Request) -> Response:
         assert author is not None
         try:
             comment, notices = engagement.add_comment(
-                s, idea, author, body, int(parent) if parent.isdigit() else None, now)
+                s, idea, author, body, as_int(parent), now)
         except IdeaError as exc:
             return redirect(request, f"/ideas/{idea.reference}#comments", exc.message, "error")
     await _deliver(request, notices)

@@ -10,7 +10,7 @@ from starlette.datastructures import FormData
 
 from core.forms import Form
 from core.i18n import gettext as _
-from core.web import field_str
+from core.web import as_int, field_str
 
 MAX_COST = 10**12
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
@@ -49,7 +49,7 @@ def _choice(form: Form, data: FormData, name: str, allowed: set[int], required: 
         if required:
             form.errors[name] = _("Choose one of the options.")
         return
-    if not raw.isdigit() or int(raw) not in allowed:
+    if as_int(raw) not in allowed:
         form.errors[name] = _("Choose one of the listed options.")
 
 
@@ -59,7 +59,7 @@ def _cost(form: Form, data: FormData) -> None:
     digits = re.sub(r"[\s\u00a0\u202f,.']", "", raw)
     if not digits:
         form.errors["estimated_cost"] = _("Enter an estimated cost in som.")
-    elif not digits.isdigit() or int(digits) > MAX_COST:
+    elif as_int(digits, MAX_COST) is None:
         form.errors["estimated_cost"] = _("Enter the cost as a whole number of som, for "
                                           "example 450000.")
 

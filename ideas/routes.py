@@ -18,7 +18,7 @@ from core.forms import Form
 from core.i18n import gettext as _
 from core.models import District
 from core.templating import render
-from core.web import db, field_str, read_form, redirect, require_user
+from core.web import as_int, db, field_str, read_form, redirect, require_user
 from ideas import engagement, queries, rules, services, uploads
 from ideas.forms import idea_data, idea_form
 from ideas.models import PUBLIC_STATUSES, Attachment, Idea, IdeaStatus
@@ -33,7 +33,7 @@ def viewer_of(request: Request) -> rules.Viewer:
 
 def _int_param(request: Request, name: str) -> int | None:
     raw = request.query_params.get(name, "")
-    return int(raw) if raw.isdigit() and len(raw) < 10 else None
+    return as_int(raw, 10**9)
 
 
 async def idea_list(request: Request) -> Response:
@@ -274,7 +274,7 @@ async def _save_edit(request: Request, data: FormData, idea: Idea, user_id: int,
             fresh = s.get(Idea, idea.id)
             assert fresh is not None
             services.update_idea(s, fresh, idea_data(form),
-                                 int(version) if version.isdigit() else -1, now)
+                                 as_int(version) or -1, now)
             _attach(s, fresh, user_id, stored, now)
     except services.IdeaError as exc:
         _discard(request, stored)
@@ -310,7 +310,7 @@ async def _transition(request: Request, action: str) -> Response:
         target = IdeaStatus.SUBMITTED if action == "submit" else IdeaStatus.WITHDRAWN
         try:
             services.change_status(s, idea, target, viewer.id,
-                                   int(version) if version.isdigit() else -1, now)
+                                   as_int(version) or -1, now)
         except services.IdeaError as exc:
             return redirect(request, f"/ideas/{idea.reference}", exc.message, "error")
     message = (_("Your idea is sent to the moderators.") if action == "submit"

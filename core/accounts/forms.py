@@ -10,7 +10,7 @@ from core.accounts.passwords import MAX_LENGTH, MIN_LENGTH
 from core.forms import Form
 from core.i18n import gettext as _
 from core.settings import LOCALES
-from core.web import field_str
+from core.web import as_int, field_str
 
 EMAIL_RE = re.compile(r"^[^@\s<>\"'();,]{1,64}@[^@\s<>\"'();,]{1,190}\.[^@\s<>\"'();,.]{2,}$")
 
@@ -92,7 +92,7 @@ def profile_form(data: FormData, district_ids: set[int]) -> Form:
         form.errors["locale"] = _("Choose one of the listed languages.")
     form.values["locale"] = locale
     district = field_str(data, "district", 12)
-    if district and (not district.isdigit() or int(district) not in district_ids):
+    if district and as_int(district) not in district_ids:
         form.errors["district"] = _("Choose one of the listed districts.")
     form.values["district"] = district
     return form
