@@ -95,4 +95,5 @@ def profile_form(data: FormData, district_ids: set[int]) -> Form:
     if district and as_int(district) not in district_ids:
         form.errors["district"] = _("Choose one of the listed districts.")
     form.values["district"] = district
+    form.values["email_notifications"] = "yes" if data.get("email_notifications") == "yes" else ""
     return form

@@ -256,7 +256,8 @@ async def account(request: Request) -> Response:
     options = [(str(d.id), d.name(get_locale())) for d in districts]
     context = {"district_options": options, "form": forms.Form(values={
         "display_name": user.display_name, "locale": user.locale or "",
-        "district": str(user.district_id or "")})}
+        "district": str(user.district_id or ""),
+        "email_notifications": "yes" if user.email_notifications else ""})}
     if request.method == "GET":
         return render(request, "accounts/account.html", context)
     data = await read_form(request)
@@ -268,7 +269,8 @@ async def account(request: Request) -> Response:
         fresh = s.get(User, user.id)
         services.update_profile(s, fresh, form.values["display_name"],
                                 form.values["locale"] or None,
-                                int(form.values["district"]) if form.values["district"] else None)
+                                int(form.values["district"]) if form.values["district"] else None,
+                                form.values["email_notifications"] == "yes")
     return redirect(request, "/account", _("Your profile is saved."))
 
 

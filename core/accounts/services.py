@@ -186,9 +186,10 @@ def set_residency(db: Session, user: User, district_id: int | None, verified: bo
 
 
 def update_profile(db: Session, user: User, display_name: str, locale: str | None,
-                   district_id: int | None) -> None:
+                   district_id: int | None, email_notifications: bool) -> None:
     user.display_name = display_name
     user.locale = locale
+    user.email_notifications = email_notifications
     # A verified resident's district comes from the verification, not from the resident.
     if not user.is_verified:
         user.district_id = district_id

@@ -201,3 +201,13 @@ def test_sign_up_and_reset_requests_are_rate_limited(client: TestClient, path, d
         statuses.append(client.post(path, data={**filled, "csrf_token": csrf_of(client, path)},
                                     headers={"Accept-Language": "en"}).status_code)
     assert statuses == [303] * 5 + [429]
+
+
+def test_a_resident_turns_notification_mail_off(client: TestClient, database) -> None:
+    make_user(database, "r@example.kg")
+    sign_in(client, "r@example.kg")
+    assert 'name="email_notifications" value="yes" checked' in client.get("/account").text
+    client.post("/account", data={"display_name": "R", "csrf_token": csrf_of(client, "/account")})
+    with database.session() as db:
+        assert db.exec(select(User.email_notifications)).one() is False
+    assert 'value="yes" checked' not in client.get("/account").text

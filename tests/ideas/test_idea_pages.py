@@ -81,3 +81,15 @@ def test_an_unexpected_error_shows_a_friendly_page_in_the_readers_language(app) 
         response = client.get("/boom", headers={"Accept-Language": "ky"})
     assert response.status_code == 500
     assert 'lang="ky"' in response.text and "kaboom" not in response.text
+
+
+def test_the_list_searches_inflected_words(client: TestClient, database) -> None:
+    from core.demo import seed
+
+    with database.session(write=True) as db:
+        seed(db, utcnow())
+    found = client.get("/ideas", params={"q": "велодорожки"}).text
+    assert "Велодорожка по улице Жибек-Жолу" in found and "Скамейки" not in found
+    assert 'value="велодорожки"' in found
+    nothing = client.get("/ideas", params={"q": "аэропорт"}, headers={"Accept-Language": "en"})
+    assert "No ideas match these filters." in nothing.text
