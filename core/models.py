@@ -19,11 +19,12 @@ class Role(StrEnum):
     RESIDENT = "resident"
     MODERATOR = "moderator"
     JURY = "jury"
+    CLERK = "clerk"
     ADMIN = "admin"
 
 
 #: Roles an admin grants; every account is a resident without a grant.
-GRANTABLE_ROLES = (Role.MODERATOR, Role.JURY, Role.ADMIN)
+GRANTABLE_ROLES = (Role.MODERATOR, Role.JURY, Role.CLERK, Role.ADMIN)
 
 
 class District(SQLModel, table=True):
