@@ -36,8 +36,12 @@ async def round_detail(request: Request) -> Response:
         contest = s.get(Contest, round_.contest_id)
         phases = services.phases_of(s, round_)
         current = services.current_phase(s, round_, now)
+        from voting.routes import round_summary  # the round page shows the ballot log's head
+
+        ballot_log = round_summary(s, round_.id or 0)
     return render(request, "contests/round.html", {
-        "contest": contest, "round": round_, "phases": phases, "current": current})
+        "contest": contest, "round": round_, "phases": phases, "current": current,
+        "ballot_log": ballot_log})
 
 
 routes = [

@@ -39,6 +39,7 @@ def build_routes() -> list[BaseRoute]:
     from core.admin import routes as admin_routes
     from ideas.engagement_routes import routes as engagement_routes
     from ideas.routes import routes as idea_routes
+    from voting.routes import routes as voting_routes
 
     return [
         *prefixed("contests", contest_routes),
@@ -48,6 +49,7 @@ def build_routes() -> list[BaseRoute]:
         *prefixed("engagement", engagement_routes),
         *prefixed("admin", admin_routes),
         *prefixed("contest_admin", contest_admin_routes),
+        *prefixed("voting", voting_routes),
         Mount("/static", app=StaticFiles(directory=ROOT / "static", check_dir=False),
               name="static"),
     ]

@@ -1,0 +1,107 @@
+"""Reading a round's ballots: pots with their projects and rules, and the public log."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlmodel import Session, col, func, select
+
+from contests.models import RoundPot
+from core.models import District
+from ideas.models import Attachment, Idea
+from voting import ledger
+from voting.ballots import BallotRules
+from voting.models import BallotItem, BallotLogEntry, PotVoting, RoundVoting
+from voting.tally.model import BallotKind
+
+
+@dataclass(frozen=True)
+class ItemView:
+    item: BallotItem
+    idea: Idea
+    photo: str | None
+
+
+@dataclass(frozen=True)
+class PotBallot:
+    """One pot's ballot: its budget, how residents vote in it, and its projects."""
+
+    pot: RoundPot
+    setup: PotVoting
+    district: District | None
+    items: list[ItemView]
+
+    @property
+    def rules(self) -> BallotRules:
+        s = self.setup
+        return BallotRules(BallotKind(s.kind), {i.item.idea_id: i.item.cost for i in self.items},
+                           self.pot.budget, s.max_choices, s.min_choices, s.points_total,
+                           s.max_points_per_project, s.min_spend_percent)
+
+    def item(self, idea_id: int) -> ItemView | None:
+        return next((i for i in self.items if i.idea.id == idea_id), None)
+
+
+def round_voting(s: Session, round_id: int) -> RoundVoting | None:
+    return s.exec(select(RoundVoting).where(RoundVoting.round_id == round_id)).first()
+
+
+def pot_ballot(s: Session, round_id: int, pot_id: int) -> PotBallot | None:
+    """The pot's ballot, or None when the pot is not in the round or has no ballot type."""
+    pot = s.get(RoundPot, pot_id)
+    setup = s.exec(select(PotVoting).where(PotVoting.pot_id == pot_id)).first()
+    if pot is None or pot.round_id != round_id or setup is None:
+        return None
+    rows = s.exec(select(BallotItem, Idea).join(Idea, col(Idea.id) == BallotItem.idea_id)
+                  .where(BallotItem.pot_id == pot_id)
+                  .order_by(col(BallotItem.position), col(BallotItem.id))).all()
+    photos: dict[int, str] = {}
+    ids = [idea.id for _item, idea in rows]
+    for a in s.exec(select(Attachment).where(col(Attachment.idea_id).in_(ids),
+                                             Attachment.kind == "image")
+                    .order_by(col(Attachment.position), col(Attachment.id))).all():
+        photos.setdefault(a.idea_id, a.thumb_name or a.stored_name)
+    district = s.get(District, pot.district_id) if pot.district_id else None
+    items = [ItemView(item, idea, photos.get(idea.id or 0)) for item, idea in rows]
+    return PotBallot(pot, setup, district, items)
+
+
+def pots_of_round(s: Session, round_id: int) -> list[PotBallot]:
+    """Every pot of the round that has a ballot, district pots first, city-wide last."""
+    pots = s.exec(select(RoundPot).where(RoundPot.round_id == round_id)
+                  .order_by(col(RoundPot.district_id).is_(None), col(RoundPot.district_id))).all()
+    found = (pot_ballot(s, round_id, p.id) for p in pots if p.id is not None)
+    return [b for b in found if b is not None]
+
+
+def voter_pots(s: Session, round_id: int, district_id: int | None) -> list[PotBallot]:
+    """The pots a resident votes in: their own district's and the city-wide pot."""
+    return [b for b in pots_of_round(s, round_id)
+            if b.pot.district_id is None or b.pot.district_id == district_id]
+
+
+def log_entries(s: Session, round_id: int) -> list[ledger.Entry]:
+    rows = s.exec(select(BallotLogEntry).where(BallotLogEntry.round_id == round_id)
+                  .order_by(col(BallotLogEntry.seq))).all()
+    return [ledger.Entry(r.seq, ledger.hour_text(r.hour), r.commitment, r.prev_hash,
+                         r.entry_hash, r.supersedes) for r in rows]
+
+
+def log_head(s: Session, round_id: int) -> tuple[int, str]:
+    """How many entries the round's log has, and the hash of the last (zeros when empty)."""
+    last = s.exec(select(BallotLogEntry).where(BallotLogEntry.round_id == round_id)
+                  .order_by(col(BallotLogEntry.seq).desc()).limit(1)).first()
+    return (last.seq, last.entry_hash) if last else (0, ledger.GENESIS)
+
+
+def find_receipt(s: Session, code: str) -> BallotLogEntry | None:
+    code = code.strip().lower()
+    if len(code) != 64 or any(ch not in "0123456789abcdef" for ch in code):
+        return None
+    return s.exec(select(BallotLogEntry).where(BallotLogEntry.entry_hash == code)).first()
+
+
+def is_superseded(s: Session, entry: BallotLogEntry) -> bool:
+    return s.exec(select(func.count()).select_from(BallotLogEntry).where(
+        BallotLogEntry.round_id == entry.round_id,
+        BallotLogEntry.supersedes == entry.seq)).one() > 0
