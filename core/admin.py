@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+import csv
+import io
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
+
 from sqlmodel import Session, col, func, or_, select
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
@@ -153,18 +160,68 @@ async def _load_census(request: Request, data: FormData, admin_id: int) -> Respo
                     _("%(n)s residents were added to the list.", n=added))
 
 
+def _audit_query(request: Request) -> tuple[Any, dict[str, str]]:
+    """The audit entries matching the filters in the query string, newest first."""
+    q = request.query_params
+    filters = {"action": q.get("action", "").strip()[:60],
+               "actor": q.get("actor", "").strip()[:100],
+               "since": q.get("since", "")[:10], "until": q.get("until", "")[:10]}
+    stmt = (select(AuditEntry, User).join(User, col(User.id) == AuditEntry.actor_id, isouter=True)
+            .order_by(col(AuditEntry.id).desc()))
+    if filters["action"]:
+        stmt = stmt.where(col(AuditEntry.action).startswith(filters["action"]))
+    if filters["actor"]:
+        like = f"%{filters['actor'].lower()}%"
+        stmt = stmt.where(or_(func.lower(User.email).like(like),
+                              func.lower(User.display_name).like(like)))
+    zone = ZoneInfo(request.app.state.settings.time_zone)
+    for key, op in (("since", ">="), ("until", "<")):
+        try:
+            day = datetime.strptime(filters[key], "%Y-%m-%d").replace(tzinfo=zone)
+        except ValueError:
+            filters[key] = ""
+            continue
+        bound = (day + timedelta(days=1) if key == "until" else day).astimezone(UTC)
+        stmt = stmt.where(col(AuditEntry.at) >= bound if op == ">=" else
+                          col(AuditEntry.at) < bound)
+    return stmt, filters
+
+
 async def audit_log(request: Request) -> Response:
     require_role(request, Role.ADMIN)
     page = _page(request)
+    stmt, filters = _audit_query(request)
     with db(request) as s:
-        rows = s.exec(
-            select(AuditEntry, User)
-            .join(User, col(User.id) == AuditEntry.actor_id, isouter=True)
-            .order_by(col(AuditEntry.id).desc())
-            .offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1)
-        ).all()
+        rows = s.exec(stmt.offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1)).all()
+    query = urlencode({k: v for k, v in filters.items() if v})
     return render(request, "admin/audit.html", {"rows": rows[:PAGE_SIZE], "page": page,
-                                                "has_more": len(rows) > PAGE_SIZE})
+                                                "has_more": len(rows) > PAGE_SIZE,
+                                                "filters": filters, "query": query})
+
+
+async def audit_csv(request: Request) -> Response:
+    """The filtered audit log as CSV. Cells that a spreadsheet would run as a formula are
+    prefixed with an apostrophe."""
+    require_role(request, Role.ADMIN)
+    stmt, _filters = _audit_query(request)
+    with db(request) as s:
+        rows = s.exec(stmt.limit(100_000)).all()
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["id", "at_utc", "actor_id", "actor", "action", "target_type", "target_id",
+                     "details"])
+    for entry, actor in rows:
+        writer.writerow([_cell(v) for v in (
+            entry.id, entry.at.isoformat(), entry.actor_id, actor.display_name if actor else "",
+            entry.action, entry.target_type, entry.target_id, entry.details)])
+    return Response(out.getvalue(), media_type="text/csv; charset=utf-8", headers={
+        "Content-Disposition": 'attachment; filename="shaar-audit.csv"',
+        "Cache-Control": "private, no-store"})
+
+
+def _cell(value: object) -> str:
+    text = "" if value is None else str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 routes = [
@@ -176,4 +233,5 @@ routes = [
           name="user_residency"),
     Route("/admin/census", census, methods=["GET", "POST"], name="census"),
     Route("/admin/audit", audit_log, name="audit"),
+    Route("/admin/audit.csv", audit_csv, name="audit_csv"),
 ]

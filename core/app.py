@@ -39,6 +39,8 @@ def build_routes() -> list[BaseRoute]:
     from core.admin import routes as admin_routes
     from ideas.engagement_routes import routes as engagement_routes
     from ideas.routes import routes as idea_routes
+    from moderation.public_routes import routes as moderation_public_routes
+    from moderation.routes import routes as moderation_routes
     from voting.routes import routes as voting_routes
 
     return [
@@ -47,6 +49,8 @@ def build_routes() -> list[BaseRoute]:
         Route("/healthz", healthz, name="healthz"),
         *prefixed("ideas", idea_routes),
         *prefixed("engagement", engagement_routes),
+        *prefixed("moderation", moderation_routes),
+        *prefixed("moderation_public", moderation_public_routes),
         *prefixed("admin", admin_routes),
         *prefixed("contest_admin", contest_admin_routes),
         *prefixed("voting", voting_routes),

@@ -134,6 +134,23 @@ class CensusEntry(SQLModel, table=True):
     batch: str = Field(max_length=40)
 
 
+class Block(SQLModel, table=True):
+    """An account barred from writing, with a reason and an optional end. Lifting is recorded
+    on the row (and in the audit log); rows are never deleted."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="account.id", index=True)
+    reason: str = Field(max_length=500)
+    starts_at: datetime = Field(default_factory=utcnow)
+    ends_at: datetime | None = None
+    created_by_id: int = Field(foreign_key="account.id")
+    lifted_at: datetime | None = None
+    lifted_by_id: int | None = Field(default=None, foreign_key="account.id")
+
+    def is_active(self, now: datetime) -> bool:
+        return self.lifted_at is None and (self.ends_at is None or self.ends_at > now)
+
+
 class AuditEntry(SQLModel, table=True):
     """An append-only record of an administrative or moderation action."""
 

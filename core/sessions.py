@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select, update
 
-from core.models import Role, RoleGrant, User, UserSession
+from core.models import Block, Role, RoleGrant, User, UserSession
 from core.security import new_token, token_hash
 from core.settings import Settings
 
@@ -20,6 +20,7 @@ class SignedIn:
     session: UserSession
     user: User
     roles: frozenset[str]
+    block: Block | None
 
 
 def start_session(db: Session, user: User, settings: Settings, now: datetime) -> str:
@@ -77,7 +78,10 @@ def load_session(db: Session, token: str, settings: Settings, now: datetime) -> 
     if now - session.last_seen_at >= idle_limit:
         return None
     assert user.id is not None
-    return SignedIn(session=session, user=user, roles=roles_of(db, user.id))
+    blocks = db.exec(select(Block).where(Block.user_id == user.id,
+                                         col(Block.lifted_at).is_(None))).all()
+    block = next((b for b in blocks if b.is_active(now)), None)
+    return SignedIn(session=session, user=user, roles=roles_of(db, user.id), block=block)
 
 
 def needs_touch(session: UserSession, now: datetime) -> bool:

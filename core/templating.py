@@ -62,6 +62,7 @@ def render(
         "csrf_token": getattr(request.state, "csrf_token", ""),
         "settings": request.app.state.settings,
         "flashes": getattr(request.state, "flashes", []),
+        "block": getattr(request.state, "block", None),
         "url_for": lambda name, **params: str(request.app.url_path_for(name, **params)),
     }
     ctx.update(context or {})

@@ -93,6 +93,7 @@ class RequestContextMiddleware:
         state.update(
             user=user,
             roles=signed_in.roles if signed_in else frozenset(),
+            block=signed_in.block if signed_in else None,
             session_token=session_token if signed_in else None,
             browser_id=browser_id,
             csrf_token=security.csrf_token(self.settings.secret_key, binding),
@@ -221,6 +222,18 @@ def require_role(request: Request, role: str) -> Any:
     user = require_user(request)
     if role not in request.state.roles:
         raise HTTPException(403, i18n.gettext("You do not have permission to do this."))
+    return user
+
+
+def require_writer(request: Request) -> Any:
+    """A signed-in person who is not blocked: blocked people may read but not write."""
+    user = require_user(request)
+    block = getattr(request.state, "block", None)
+    if block is not None:
+        until = (i18n.gettext("until %(date)s", date=i18n.format_day(block.ends_at))
+                 if block.ends_at else i18n.gettext("with no end date"))
+        raise HTTPException(403, i18n.gettext("Your account is blocked %(until)s: %(reason)s",
+                                              until=until, reason=block.reason))
     return user
 
 

@@ -12,7 +12,7 @@ from core import ratelimit
 from core.i18n import gettext as _
 from core.models import User
 from core.templating import render
-from core.web import as_int, db, field_str, read_form, redirect, require_user
+from core.web import as_int, db, field_str, read_form, redirect, require_user, require_writer
 from ideas import engagement, notifications, queries, rules
 from ideas.forms import comment_body
 from ideas.models import Comment, Idea
@@ -26,7 +26,7 @@ async def _deliver(request: Request, notices: list[notifications.Notice]) -> Non
 
 
 async def idea_support(request: Request) -> Response:
-    user = require_user(request)
+    user = require_writer(request)
     await read_form(request)
     withdraw = request.url.path.endswith("/unsupport")
     with db(request, write=True) as s:
@@ -47,7 +47,7 @@ async def idea_support(request: Request) -> Response:
 
 
 async def comment_add(request: Request) -> Response:
-    user = require_user(request)
+    user = require_writer(request)
     data = await read_form(request)
     body, error = comment_body(data)
     parent = field_str(data, "parent", 12)
@@ -76,7 +76,7 @@ async def comment_add(request: Request) -> Response:
 
 
 async def comment_edit(request: Request) -> Response:
-    user = require_user(request)
+    user = require_writer(request)
     now = request.state.now
     with db(request) as s:
         comment = s.get(Comment, request.path_params["comment_id"])

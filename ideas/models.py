@@ -61,6 +61,11 @@ class Idea(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow)
     submitted_at: datetime | None = None
     published_at: datetime | None = None
+    #: Hidden by moderators or by residents' reports: 404 to the public, the author sees why.
+    hidden_at: datetime | None = None
+    hidden_reason: str = Field(default="", max_length=300)
+    #: For status "duplicate": the idea this one repeats.
+    duplicate_of_id: int | None = Field(default=None, foreign_key="idea.id")
 
 
 class IdeaVersion(SQLModel, table=True):

@@ -62,6 +62,13 @@ def message(row: Notification) -> str:
         if data.get("note"):
             text += " " + _("Note from the moderators: %(note)s", note=data["note"])
         return text
+    if row.kind in ("hidden", "unhidden"):
+        if row.kind == "hidden":
+            return _("The moderators hid your idea %(reference)s “%(title)s”: %(note)s",
+                     reference=data.get("reference", ""), title=data.get("title", ""),
+                     note=data.get("note", ""))
+        return _("Your idea %(reference)s “%(title)s” is visible again.",
+                 reference=data.get("reference", ""), title=data.get("title", ""))
     if row.kind == "comment":
         return _("%(name)s commented on your idea %(reference)s “%(title)s”.",
                  name=data.get("name", ""), reference=data.get("reference", ""),

@@ -42,7 +42,8 @@ class IdeaRow:
 
 def list_public(db: Session, f: IdeaFilter) -> tuple[list[IdeaRow], int]:
     """One page of public ideas matching the filter, and how many match in all."""
-    stmt = select(Idea.id).where(col(Idea.status).in_(PUBLIC_STATUSES))
+    stmt = select(Idea.id).where(col(Idea.status).in_(PUBLIC_STATUSES),
+                                 col(Idea.hidden_at).is_(None))
     if f.round_id is not None:
         stmt = stmt.where(Idea.round_id == f.round_id)
     if f.district_id is not None:
@@ -103,6 +104,8 @@ class IdeaPage:
     category: Category | None
     attachments: list[Attachment]
     timeline: list[IdeaStatusChange]
+    duplicate_of: Idea | None
+    duplicates: list[Idea]
 
 
 def idea_page(db: Session, idea: Idea) -> IdeaPage:
@@ -117,6 +120,9 @@ def idea_page(db: Session, idea: Idea) -> IdeaPage:
                                  .order_by(col(Attachment.position), col(Attachment.id))).all()),
         timeline=list(db.exec(select(IdeaStatusChange).where(IdeaStatusChange.idea_id == idea.id)
                               .order_by(col(IdeaStatusChange.id))).all()),
+        duplicate_of=db.get(Idea, idea.duplicate_of_id) if idea.duplicate_of_id else None,
+        duplicates=list(db.exec(select(Idea).where(Idea.duplicate_of_id == idea.id,
+                                                   col(Idea.hidden_at).is_(None))).all()),
     )
 
 

@@ -18,7 +18,7 @@ from core.forms import Form
 from core.i18n import gettext as _
 from core.models import District
 from core.templating import render
-from core.web import as_int, db, field_str, read_form, redirect, require_user
+from core.web import as_int, db, field_str, read_form, redirect, require_writer
 from ideas import engagement, queries, rules, services, uploads
 from ideas.forms import idea_data, idea_form
 from ideas.models import PUBLIC_STATUSES, Attachment, Idea, IdeaStatus
@@ -177,7 +177,7 @@ def _form_page(request: Request, template_context: dict[str, object], form: Form
 
 
 async def idea_new(request: Request) -> Response:
-    user = require_user(request)
+    user = require_writer(request)
     with db(request) as s:
         round_ = s.get(Round, request.path_params["round_id"])
         if round_ is None:
@@ -232,7 +232,7 @@ def _validate(data: FormData, context: dict[str, object]) -> Form:
 
 
 async def idea_edit(request: Request) -> Response:
-    user = require_user(request)
+    user = require_writer(request)
     viewer = viewer_of(request)
     with db(request) as s:
         idea = _access(s, request)
@@ -293,7 +293,7 @@ async def idea_withdraw(request: Request) -> Response:
 
 async def _transition(request: Request, action: str) -> Response:
     """Submit (or resubmit) or withdraw one's own idea."""
-    require_user(request)
+    require_writer(request)
     viewer = viewer_of(request)
     data = await read_form(request)
     version = field_str(data, "version", 12)
@@ -319,7 +319,7 @@ async def _transition(request: Request, action: str) -> Response:
 
 
 async def attachment_delete(request: Request) -> Response:
-    require_user(request)
+    require_writer(request)
     viewer = viewer_of(request)
     await read_form(request)
     with db(request, write=True) as s:

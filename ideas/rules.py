@@ -37,8 +37,12 @@ def is_author(viewer: Viewer, idea: Idea) -> bool:
 
 
 def can_view(viewer: Viewer, idea: Idea) -> bool:
-    return is_public(idea) or is_author(viewer, idea) or (
-        viewer.is_staff and idea.status != IdeaStatus.DRAFT)
+    """Public ideas for everyone unless hidden; the author always; moderators all but drafts."""
+    if is_author(viewer, idea):
+        return True
+    if viewer.is_staff:
+        return idea.status != IdeaStatus.DRAFT
+    return is_public(idea) and idea.hidden_at is None
 
 
 def can_edit(viewer: Viewer, idea: Idea) -> bool:
@@ -71,9 +75,9 @@ def can_withdraw(viewer: Viewer, idea: Idea) -> bool:
 
 
 def can_support(user: User | None, idea: Idea, round_: Round, open_phase: str | None) -> bool:
-    return (idea.status == IdeaStatus.PUBLISHED and open_phase == Phase.SUPPORTS
-            and is_eligible(user, round_))
+    return (idea.status == IdeaStatus.PUBLISHED and idea.hidden_at is None
+            and open_phase == Phase.SUPPORTS and is_eligible(user, round_))
 
 
 def can_comment(user: User | None, idea: Idea) -> bool:
-    return user is not None and idea.status == IdeaStatus.PUBLISHED
+    return user is not None and idea.status == IdeaStatus.PUBLISHED and idea.hidden_at is None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select, update
@@ -36,7 +37,7 @@ def next_reference(db: Session, year: int) -> str:
     return f"{prefix}{number:05d}"
 
 
-def _values(data: IdeaData) -> dict[str, object]:
+def _values(data: IdeaData) -> dict[str, Any]:
     """The columns an author's form sets, plus the search text derived from them."""
     return {
         "title": data.title, "summary": data.summary, "description": data.description,
@@ -147,6 +148,20 @@ def change_status(db: Session, idea: Idea, to_status: IdeaStatus, actor_id: int 
         return []
     return [notify(db, idea.author_id, "status", idea, now,
                    status=str(to_status), note=public_note)]
+
+
+def set_hidden(db: Session, idea: Idea, hidden: bool, reason: str, expected_version: int | None,
+               now: datetime) -> None:
+    """Hide an idea from the public (or show it again). With `expected_version` None the
+    change does not wait for a version (automatic hiding by reports)."""
+    values = {"hidden_at": now if hidden else None, "hidden_reason": reason if hidden else "",
+              "updated_at": now}
+    if expected_version is not None:
+        _bump(db, idea, expected_version, **values)
+        return
+    db.execute(update(Idea).where(col(Idea.id) == idea.id)
+               .values(version=col(Idea.version) + 1, **values))
+    db.refresh(idea)
 
 
 def versions(db: Session, idea: Idea) -> list[IdeaVersion]:

@@ -14,6 +14,7 @@ from sqlmodel import SQLModel
 from starlette.testclient import TestClient
 
 from core.app import create_app
+from core.audit import APPEND_ONLY_TABLES, append_only_ddl, drop_append_only_ddl
 from core.db import Database, make_database, normalise_url
 from core.migrate import all_models, upgrade
 from core.settings import Settings
@@ -58,8 +59,13 @@ def _clean_tables(request: pytest.FixtureRequest) -> Iterator[None]:
         if conn.dialect.name == "postgresql":
             conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
         else:
+            # The append-only guards refuse DELETE; tests lift them only to clean up.
+            for statement in drop_append_only_ddl("sqlite", APPEND_ONLY_TABLES):
+                conn.execute(text(statement))
             for table in tables:
                 conn.execute(text(f"DELETE FROM {table}"))
+            for statement in append_only_ddl("sqlite", APPEND_ONLY_TABLES):
+                conn.execute(text(statement))
 
 
 @pytest.fixture

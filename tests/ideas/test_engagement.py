@@ -234,8 +234,9 @@ def test_the_author_hears_about_comments_and_status_changes(mail_client: TestCli
     assert len(sink.messages) == 2
 
     sign_in(mail_client, "author@example.kg")
-    listing = mail_client.get("/notifications", headers={"Accept-Language": "en"}).text
-    assert "commented on your idea" in listing
+    listing = mail_client.get("/notifications").text  # the author reads Kyrgyz
+    assert 'lang="ky"' in listing and f'href="/ideas/{idea.reference}"' in listing
+    assert listing.count('class="unread"') == 2
     post(mail_client, "/notifications/read", "/notifications")
     with database.session() as db:
         assert all(n.read_at for n in db.exec(select(Notification)).all())
