@@ -107,6 +107,9 @@ def _register_domain_commands() -> None:
     except ImportError:  # the counting engine is optional while it is being built
         return
     main.add_command(tally)
+    from voting.cli import verify_log
+
+    main.add_command(verify_log)
 
 
 _register_domain_commands()

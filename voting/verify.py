@@ -21,10 +21,10 @@ def verify_round(s: Session, round_id: int, expected_head: str = "") -> ledger.V
         return verdict
     by_seq = {e.seq: e for e in entries}
     replaced = ledger.superseded(entries)
-    for ballot in s.exec(select(Ballot).where(Ballot.round_id == round_id)
-                         .order_by(col(Ballot.log_seq))).all():
-        entry = by_seq.get(ballot.log_seq)
-        seq = ballot.log_seq
+    stored = s.exec(select(Ballot).where(Ballot.round_id == round_id)
+                    .order_by(col(Ballot.log_seq))).all()
+    for ballot in stored:  # first: entries taken away, or ballots changed
+        entry, seq = by_seq.get(ballot.log_seq), ballot.log_seq
         if entry is None:
             return ledger.Verdict(False, verdict.count, verdict.head, seq,
                                   f"entry {seq} is missing: a stored ballot points to it")
@@ -32,6 +32,8 @@ def verify_round(s: Session, round_id: int, expected_head: str = "") -> ledger.V
                              ballot.salt) != entry.commitment:
             return ledger.Verdict(False, verdict.count, verdict.head, seq,
                                   f"entry {seq} does not commit to the ballot stored for it")
+    for ballot in stored:  # then: which ballot counts must agree with the log
+        seq = ballot.log_seq
         if bool(ballot.is_current) == (seq in replaced):
             return ledger.Verdict(False, verdict.count, verdict.head, seq,
                                   f"entry {seq} is marked current and replaced at once")

@@ -100,3 +100,24 @@ def basket(client: TestClient, round_id: int, pot_id: int, action: str, idea: in
     return client.post(f"/rounds/{round_id}/vote/{pot_id}/basket", headers=headers,
                        data={"csrf_token": token, "action": action, "idea": str(idea),
                              "points": str(points)})
+
+
+SECRET = "test-secret-key-that-is-long-enough"  # tests.helpers.make_settings uses it
+
+
+def online(user: Any) -> Any:
+    from voting.models import Channel
+    from voting.services import Voter
+
+    return Voter(Channel.ONLINE, person_id=user.id, district_id=user.district_id,
+                 is_verified=True)
+
+
+def cast_as(database: Database, round_: Any, pot_id: int, voter: Any, marks: dict[int, int],
+            now: Any = None) -> Any:
+    """Cast through the service in its own write transaction (as the endpoint does)."""
+    from voting.services import ballot_key, cast_ballot
+
+    with database.session(write=True) as db:
+        return cast_ballot(db, round_, pot_id, voter, marks, key=ballot_key(SECRET),
+                           now=now or utcnow())
