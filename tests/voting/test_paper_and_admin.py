@@ -120,7 +120,7 @@ def test_admin_sets_the_ballot_type_and_it_is_frozen_once_voting_started(client,
     assert page.status_code == 200 and HOSTILE not in page.text
     form = {"csrf_token": csrf_of(client, url), "verified_only": "yes", "rule": "mes",
             "completion": "add1", "comparison": "none", "threshold": "", "min_age": ""}
-    for key, pot in setup.pots.items():
+    for pot in setup.pots.values():
         form.update({f"kind_{pot}": "ordinal", f"max_{pot}": "3", f"min_{pot}": "1",
                      f"points_{pot}": "0", f"per_{pot}": "0", f"spend_{pot}": "0"})
     bad = dict(form, **{f"max_{setup.pots[None]}": "0"})
