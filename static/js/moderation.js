@@ -35,9 +35,11 @@
     }
   });
   // After a decision replaces an item, move on to the next undecided one.
-  document.body.addEventListener("htmx:afterSwap", function (event) {
-    var swapped = event.detail.target;
-    if (!swapped || !swapped.classList || !swapped.classList.contains("decided")) { return; }
+  document.body.addEventListener("htmx:afterSettle", function (event) {
+    // An outerHTML swap replaces the element, so look the new one up by its id.
+    var old = event.detail.target;
+    var swapped = old && old.id ? document.getElementById(old.id) : null;
+    if (!swapped || !swapped.classList.contains("decided")) { return; }
     var list = items();
     var next = list.slice(list.indexOf(swapped) + 1).find(function (el) {
       return !el.classList.contains("decided");

@@ -36,9 +36,20 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 @pytest.fixture(scope="session")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    var = tmp_path_factory.mktemp("live")
-    env = {**os.environ, "SHAAR_VAR_DIR": str(var), "DATABASE_URL": f"sqlite:///{var}/live.db",
+def live_var(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("live")
+
+
+@pytest.fixture(scope="session")
+def live_database_url(live_var: Path) -> str:
+    """The live server's own SQLite database, for tests that set up data directly."""
+    return f"sqlite:///{live_var}/live.db"
+
+
+@pytest.fixture(scope="session")
+def live_server(live_var: Path, live_database_url: str) -> Iterator[str]:
+    var = live_var
+    env = {**os.environ, "SHAAR_VAR_DIR": str(var), "DATABASE_URL": live_database_url,
            "SHAAR_ENV": "development", "PYTHONWARNINGS": "ignore"}
     for name in ("SMTP_HOST", "OIDC_PROVIDERS", "TEST_DATABASE_URL"):
         env.pop(name, None)
