@@ -50,7 +50,7 @@ def city(database):
         author = db.exec(select(User).where(User.email == "resident@demo.shaar.kg")).one()
         comment = Comment(idea_id=idea.id, author_id=author.id, body="A comment")
         db.add(comment)
-    for person, spec in PEOPLE.items():
+    for spec in PEOPLE.values():
         if spec and spec[1] is not None:
             make_user(database, spec[0], roles=spec[1])
     with database.session() as db:
