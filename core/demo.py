@@ -114,5 +114,65 @@ def seed(db: Session, now: datetime) -> list[tuple[str, str, str]]:
                         if district_index is not None else None,
                         estimated_cost=cost, address="", latitude=None, longitude=None)
         create_idea(db, round_, author.id, data, now, status=IdeaStatus.PUBLISHED)
+    seed_voting_round(db, now, contest, districts, categories, author.id)
     return [(", ".join(roles) or Role.RESIDENT, user.email or "", password)
             for user, roles, password in people]
+
+
+#: (district index or None, title, summary, cost) of the demo round that is voting now.
+VOTING_IDEAS = (
+    (0, "Детская площадка во дворе на Московской 150",
+     "Горка, качели и мягкое покрытие для детей до 12 лет.", 800_000),
+    (0, "Ремонт тротуара на улице Боконбаева",
+     "Новый тротуар и пандусы на 600 метрах от Логвиненко до Манаса.", 1_200_000),
+    (0, "Скверик с деревьями у школы № 61",
+     "Сорок деревьев, скамейки и капельный полив.", 600_000),
+    (0, "Уличные тренажёры в парке Ата-Тюрк",
+     "Десять тренажёров и навес для занятий в любую погоду.", 700_000),
+    (None, "Велопарковки у станций метробуса",
+     "Сто крытых велопарковок у остановок по всему городу.", 1_500_000),
+    (None, "Общественные туалеты в центральных парках",
+     "Пять доступных туалетов с пандусами.", 2_500_000),
+    (None, "Навигация для людей с нарушением зрения",
+     "Тактильная плитка и звуковые сигналы на двадцати переходах.", 900_000),
+)
+
+
+def seed_voting_round(db: Session, now: datetime, contest: Contest, districts: list[District],
+                      categories: list[Category], author_id: int) -> None:
+    """A second round, voting now: a knapsack ballot in Leninsky (the demo resident's
+    district) and a ranked city-wide ballot, so voting can be tried on the demo."""
+    from voting.models import BallotItem, PotVoting, RoundVoting
+
+    assert contest.id is not None
+    round_ = Round(contest_id=contest.id, number=2, title="Голосование за проекты",
+                   created_at=now, max_ideas_per_day=len(VOTING_IDEAS) + 3)
+    db.add(round_)
+    db.flush()
+    assert round_.id is not None
+    start = now - timedelta(days=60)
+    for phase, days in ((Phase.SUBMISSION, 30), (Phase.MODERATION, 15),
+                        (Phase.JURY_REVIEW, 12), (Phase.VOTING, 17), (Phase.RESULTS, 30)):
+        db.add(RoundPhase(round_id=round_.id, phase=phase, starts_at=start,
+                          ends_at=start + timedelta(days=days)))
+        start += timedelta(days=days)
+    district_pot = RoundPot(round_id=round_.id, district_id=districts[0].id, budget=2_000_000)
+    city_pot = RoundPot(round_id=round_.id, district_id=None, budget=4_000_000)
+    db.add_all([district_pot, city_pot])
+    db.flush()
+    assert district_pot.id is not None and city_pot.id is not None
+    db.add(RoundVoting(round_id=round_.id, verified_only=True, updated_at=now))
+    db.add(PotVoting(round_id=round_.id, pot_id=district_pot.id, kind="knapsack",
+                     min_spend_percent=50))
+    db.add(PotVoting(round_id=round_.id, pot_id=city_pot.id, kind="ordinal", max_choices=2))
+    for position, (district_index, title, summary, cost) in enumerate(VOTING_IDEAS):
+        district = districts[district_index] if district_index is not None else None
+        data = IdeaData(title=title, summary=summary, description=summary,
+                        category_id=categories[position % len(categories)].id,
+                        district_id=district.id if district else None, estimated_cost=cost,
+                        address="", latitude=None, longitude=None)
+        idea = create_idea(db, round_, author_id, data, now, status=IdeaStatus.PUBLISHED)
+        assert idea.id is not None
+        db.add(BallotItem(round_id=round_.id, idea_id=idea.id, cost=cost, position=position,
+                          pot_id=district_pot.id if district else city_pot.id))
+    db.flush()
