@@ -79,8 +79,10 @@ def live_server(live_var: Path, live_database_url: str) -> Iterator[str]:
     log.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
+    """Chromium for one test module. Playwright's sync API keeps an event loop running in
+    this thread while it is open, which would break later tests that run their own loop."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
