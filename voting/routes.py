@@ -19,7 +19,7 @@ from core.i18n import gettext as _
 from core.mail import MailError, send_mail
 from core.models import CensusEntry, User
 from core.templating import is_htmx, render
-from core.web import as_int, db, read_form, redirect, require_user
+from core.web import as_int, db, read_form, redirect, require_user, require_writer
 from voting import ballots, queries, services, verify
 from voting.messages import problem_text, refusal_text
 from voting.models import Ballot, BallotLogEntry, Channel
@@ -105,7 +105,7 @@ async def ballot_page(request: Request) -> Response:
 
 async def basket_edit(request: Request) -> Response:
     """One basket edit (add, remove, up, down, points); refused edits say what to fix."""
-    user = require_user(request)
+    user = require_writer(request)
     form = await read_form(request)
     action = str(form.get("action", ""))
     idea = as_int(str(form.get("idea", ""))) or 0
@@ -156,7 +156,7 @@ def _receipt_mail(request: Request, user: User, receipt: services.Receipt) -> Ba
 
 async def ballot_cast(request: Request) -> Response:
     """Cast the reviewed ballot; acknowledged (303 to the receipt) only after the commit."""
-    user = require_user(request)
+    user = require_writer(request)
     form = await read_form(request)
     marks = ballots.parse_marks([v for v in form.getlist("mark") if isinstance(v, str)])
     age_ok = form.get("age_confirmed") == "yes"
