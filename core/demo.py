@@ -88,7 +88,7 @@ def seed(db: Session, now: datetime) -> list[tuple[str, str, str]]:
     db.flush()
     assert contest.id is not None
     round_ = Round(contest_id=contest.id, number=1, title="Приём идей", created_at=now,
-                   max_ideas_per_day=len(IDEAS) + 3)
+                   max_ideas_per_day=len(IDEAS) + len(WAITING) + 5)
     db.add(round_)
     categories = [Category(slug=s, name_ru=ru, name_ky=ky, name_en=en, position=i)
                   for i, (s, ru, ky, en) in enumerate(CATEGORIES)]
@@ -115,6 +115,7 @@ def seed(db: Session, now: datetime) -> list[tuple[str, str, str]]:
                         estimated_cost=cost, address="", latitude=None, longitude=None)
         create_idea(db, round_, author.id, data, now, status=IdeaStatus.PUBLISHED)
     seed_voting_round(db, now, contest, districts, categories, author.id)
+    seed_moderation(db, now, round_, author.id)
     return [(", ".join(roles) or Role.RESIDENT, user.email or "", password)
             for user, roles, password in people]
 
@@ -176,3 +177,35 @@ def seed_voting_round(db: Session, now: datetime, contest: Contest, districts: l
         db.add(BallotItem(round_id=round_.id, idea_id=idea.id, cost=cost, position=position,
                           pot_id=district_pot.id if district else city_pot.id))
     db.flush()
+
+
+REASONS = (
+    ("not-city", "Не относится к полномочиям мэрии", "Мэриянын ыйгарым укуктарына кирбейт",
+     "Not within the city's powers"),
+    ("already-planned", "Уже запланировано городом", "Шаар тарабынан пландаштырылган",
+     "Already planned by the city"),
+    ("too-costly", "Превышает бюджет конкурса", "Конкурстун бюджетинен ашат",
+     "Exceeds the contest's budget"),
+    ("rules", "Нарушает правила конкурса", "Конкурстун эрежелерин бузат",
+     "Breaks the contest rules"),
+)
+
+WAITING = (
+    ("Урны для раздельного сбора мусора у школы № 5",
+     "Три контейнера для пластика, бумаги и стекла у входа в школу.", 150_000),
+    ("Пандус у поликлиники № 3", "Пологий пандус с перилами у главного входа.", 400_000),
+)
+
+
+def seed_moderation(db: Session, now: datetime, round_: Round, author_id: int) -> None:
+    """Rejection reasons, and two ideas waiting in the moderators' queue."""
+    from moderation.models import RejectionReason
+
+    for position, (slug, ru, ky, en) in enumerate(REASONS):
+        db.add(RejectionReason(slug=slug, text_ru=ru, text_ky=ky, text_en=en,
+                               position=position))
+    for title, summary, cost in WAITING:
+        data = IdeaData(title=title, summary=summary, description=summary, category_id=None,
+                        district_id=None, estimated_cost=cost, address="", latitude=None,
+                        longitude=None)
+        create_idea(db, round_, author_id, data, now, status=IdeaStatus.SUBMITTED)
