@@ -25,7 +25,9 @@ def all_models() -> None:
     import contests.models  # noqa: F401
     import core.models  # noqa: F401
     import ideas.models  # noqa: F401
+    import jury.models  # noqa: F401
     import moderation.models  # noqa: F401
+    import results.models  # noqa: F401
 
     try:  # the voting tables arrive with their own migration (0003)
         import voting.models  # noqa: F401

@@ -20,10 +20,13 @@ class IdeaStatus(StrEnum):
     REJECTED = "rejected"
     DUPLICATE = "duplicate"
     WITHDRAWN = "withdrawn"
+    ADMITTED = "admitted"
+    NOT_FEASIBLE = "not_feasible"
 
 
 #: Statuses anyone may see. Everything else is visible to its author (and moderators) only.
-PUBLIC_STATUSES = (IdeaStatus.PUBLISHED, IdeaStatus.REJECTED, IdeaStatus.DUPLICATE)
+PUBLIC_STATUSES = (IdeaStatus.PUBLISHED, IdeaStatus.REJECTED, IdeaStatus.DUPLICATE,
+                   IdeaStatus.ADMITTED, IdeaStatus.NOT_FEASIBLE)
 #: Statuses in which the author may edit the text.
 EDITABLE_STATUSES = (IdeaStatus.DRAFT, IdeaStatus.CHANGES_REQUESTED)
 
