@@ -41,6 +41,7 @@ def build_routes() -> list[BaseRoute]:
     from ideas.routes import routes as idea_routes
     from moderation.public_routes import routes as moderation_public_routes
     from moderation.routes import routes as moderation_routes
+    from results.routes import routes as results_routes
     from voting.routes import routes as voting_routes
 
     return [
@@ -54,6 +55,7 @@ def build_routes() -> list[BaseRoute]:
         *prefixed("admin", admin_routes),
         *prefixed("contest_admin", contest_admin_routes),
         *prefixed("voting", voting_routes),
+        *prefixed("results", results_routes),
         Mount("/static", app=StaticFiles(directory=ROOT / "static", check_dir=False),
               name="static"),
     ]
@@ -86,5 +88,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.state.settings = settings
     app.state.database = database
     app.state.templates = make_environment()
+    from results.explain import idea_result  # the idea page shows the published outcome
+    app.state.templates.globals["idea_result"] = idea_result
     logging.basicConfig(level=logging.INFO)
     return app

@@ -116,6 +116,7 @@ def seed(db: Session, now: datetime) -> list[tuple[str, str, str]]:
         create_idea(db, round_, author.id, data, now, status=IdeaStatus.PUBLISHED)
     seed_voting_round(db, now, contest, districts, categories, author.id)
     seed_moderation(db, now, round_, author.id)
+    seed_results_round(db, now, contest, districts, categories, author.id)
     return [(", ".join(roles) or Role.RESIDENT, user.email or "", password)
             for user, roles, password in people]
 
@@ -209,3 +210,77 @@ def seed_moderation(db: Session, now: datetime, round_: Round, author_id: int) -
                         district_id=None, estimated_cost=cost, address="", latitude=None,
                         longitude=None)
         create_idea(db, round_, author_id, data, now, status=IdeaStatus.SUBMITTED)
+
+
+#: (district index or None, title, summary, cost) of the demo round with published results.
+RESULT_IDEAS = (
+    (1, "Детская площадка в 6 микрорайоне", "Качели, горка и песочница.", 900_000),
+    (1, "Освещение двора на Ахунбаева 98", "Двенадцать фонарей во дворе.", 400_000),
+    (1, "Ремонт арыков на улице Горького", "Чистка и бетонирование арыков.", 700_000),
+    (None, "Зелёный маршрут вдоль Ала-Арчи", "Деревья и дорожки вдоль реки.", 2_000_000),
+    (None, "Скамейки на остановках", "Сто скамеек с навесами.", 1_200_000),
+    (None, "Бесплатный Wi-Fi в парках", "Точки доступа в пяти парках.", 1_500_000),
+)
+
+#: Demo paper ballots of the finished round: (indices of RESULT_IDEAS, how many sheets).
+RESULT_BALLOTS = (((0, 1), 9), ((1, 2), 6), ((0,), 4), ((2,), 3), ((3, 4), 8), ((5,), 5),
+                  ((4,), 4), ((3,), 3))
+
+
+def seed_results_round(db: Session, now: datetime, contest: Contest, districts: list[District],
+                       categories: list[Category], author_id: int) -> None:
+    """A third round, finished: paper ballots counted with the greedy rule and the results
+    published by the jury, so the results page and the open data can be seen on the demo."""
+    from results.models import ResultRun
+    from results.services import count_round, publish
+    from voting.models import BallotItem, Channel, PotVoting, RoundVoting
+    from voting.services import Voter, ballot_key, cast_ballot
+
+    assert contest.id is not None
+    round_ = Round(contest_id=contest.id, number=3, title="Итоги прошлого года", created_at=now,
+                   max_ideas_per_day=len(RESULT_IDEAS) + 3)
+    db.add(round_)
+    db.flush()
+    assert round_.id is not None
+    start = now - timedelta(days=120)
+    for phase, days in ((Phase.SUBMISSION, 30), (Phase.JURY_REVIEW, 30), (Phase.VOTING, 20),
+                        (Phase.COUNTING, 10), (Phase.RESULTS, 60)):
+        db.add(RoundPhase(round_id=round_.id, phase=phase, starts_at=start,
+                          ends_at=start + timedelta(days=days)))
+        start += timedelta(days=days)
+    pots = {1: RoundPot(round_id=round_.id, district_id=districts[1].id, budget=1_500_000),
+            None: RoundPot(round_id=round_.id, district_id=None, budget=3_000_000)}
+    db.add_all(pots.values())
+    db.flush()
+    db.add(RoundVoting(round_id=round_.id, verified_only=False, updated_at=now))
+    for pot in pots.values():
+        db.add(PotVoting(round_id=round_.id, pot_id=pot.id or 0, kind="approval"))
+    ideas = []
+    for position, (district_index, title, summary, cost) in enumerate(RESULT_IDEAS):
+        district = districts[district_index] if district_index is not None else None
+        data = IdeaData(title=title, summary=summary, description=summary,
+                        category_id=categories[position % len(categories)].id,
+                        district_id=district.id if district else None, estimated_cost=cost,
+                        address="", latitude=None, longitude=None)
+        idea = create_idea(db, round_, author_id, data, now - timedelta(days=110),
+                           status=IdeaStatus.PUBLISHED)
+        assert idea.id is not None
+        ideas.append(idea.id)
+        db.add(BallotItem(round_id=round_.id, idea_id=idea.id, cost=cost, position=position,
+                          pot_id=pots[district_index].id or 0))
+    db.flush()
+    voting_day = now - timedelta(days=50)
+    key = ballot_key("demo-ballots")
+    sheet = 0
+    for chosen, sheets in RESULT_BALLOTS:
+        pot = pots[RESULT_IDEAS[chosen[0]][0]]
+        for _n in range(sheets):
+            sheet += 1
+            voter = Voter(Channel.PAPER, id_hash=f"demo-sheet-{sheet:04d}")
+            cast_ballot(db, round_, pot.id or 0, voter, {ideas[i]: 1 for i in chosen},
+                        key=key, now=voting_day, replace=False)
+    counted = now - timedelta(days=35)
+    run: ResultRun = count_round(db, round_, None, counted)
+    publish(db, round_, run.id or 0, "Жюри проверило подсчёт и утверждает победителей. "
+            "Бюллетени опубликованы, любой может пересчитать итоги.", [], None,
+            counted + timedelta(days=1))

@@ -1,0 +1,81 @@
+"""Readable, translated explanations of the published count for one idea ("why did my
+project (not) win?"), and the helper the idea page calls to show it."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from typing import Any
+
+from babel import Locale
+from babel.numbers import format_percent
+from markupsafe import Markup
+from starlette.requests import Request
+
+from core.i18n import format_number, format_som, get_locale
+from core.i18n import gettext as _
+from ideas.models import Idea
+from results.queries import IdeaOutcome, idea_outcome
+
+
+def percent(part: int, whole: int) -> str:
+    """`part` of `whole` as a percentage in the reader's locale ('—' for nothing of nothing)."""
+    if not whole:
+        return "—"
+    return format_percent(part / whole, "#,##0.0%", locale=Locale.parse(get_locale()))
+
+
+def _amount(value: Any) -> str:
+    """Steps store exact amounts as ints or 'p/q' strings; show whole som."""
+    if isinstance(value, str) and "/" in value:
+        return format_som(int(Fraction(value)))
+    return format_som(int(value))
+
+
+def step_text(outcome: IdeaOutcome) -> str:
+    """One sentence on what the count did with the idea."""
+    step, row = outcome.step, outcome.row
+    if step is None:
+        if row.computed:
+            return _("It was funded by the rule.")
+        return _("It was not funded: when the count ended, the residents who voted for it "
+                 "no longer had enough of their equal shares left to pay for it together, "
+                 "or it did not fit in what was left of the budget.")
+    if step.get("kind") == "greedy":
+        outcome_name = step.get("outcome")
+        values = {"votes": format_number(int(step.get("score", 0))),
+                  "cost": _amount(step.get("cost", 0)),
+                  "left": _amount(step.get("remaining", 0))}
+        if outcome_name == "selected":
+            return _("Projects are funded in order of votes. With %(votes)s votes it came in "
+                     "its turn and fitted: it cost %(cost)s and %(left)s were left after it.",
+                     **values)
+        if outcome_name == "skipped":
+            return _("Projects are funded in order of votes. When its turn came with %(votes)s "
+                     "votes, only %(left)s were left, less than its cost of %(cost)s, so it "
+                     "was skipped.", **values)
+        if outcome_name == "below-threshold":
+            return _("With %(votes)s votes it did not reach the minimum number of votes.",
+                     **values)
+        if outcome_name == "stopped":
+            return _("Counting stopped at the first project that did not fit, before its turn.")
+        return _("It received no votes.")
+    if step.get("kind") == "mes":
+        return _("Its %(votes)s supporters each had an equal share of the budget; together "
+                 "they could pay its cost of %(cost)s, so it was funded.",
+                 votes=format_number(int(step.get("votes", 0))),
+                 cost=_amount(step.get("cost", 0)))
+    return _("It was funded by the rule.") if row.computed else _("It was not funded.")
+
+
+def idea_result(request: Request, idea: Idea) -> Markup:
+    """The idea page's results section: '' before publication or when the idea was not on
+    the ballot. Called from templates/ideas/detail.html."""
+    database = request.app.state.database
+    with database.session() as s:
+        outcome = idea_outcome(s, idea)
+    if outcome is None:
+        return Markup("")
+    template = request.app.state.templates.get_template("results/_idea_outcome.html")
+    html = template.render(outcome=outcome, explanation=step_text(outcome),
+                           round_id=idea.round_id, percent=percent)
+    return Markup(html)  # noqa: S704 - an autoescaped template rendered it

@@ -1,0 +1,189 @@
+"""The results page (public once published; the jury's count and publish forms before),
+and the exports of published results: CSV and one pabulib file per pot."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from contests.models import Contest, Round
+from core.i18n import gettext as _
+from core.models import Role
+from core.templating import render
+from core.web import as_int, db, field_str, read_form, redirect, require_user
+from results import charts, export, queries, services
+from results.api import routes as api_routes
+from results.explain import percent
+from results.services import Change, ResultsRefused
+from voting import queries as voting_queries
+
+
+def is_jury(request: Request) -> bool:
+    roles: frozenset[str] = getattr(request.state, "roles", frozenset())
+    return Role.JURY in roles or Role.ADMIN in roles
+
+
+def require_jury(request: Request) -> Any:
+    """Anonymous: to sign-in. Neither jury nor admin: 403."""
+    user = require_user(request)
+    if not is_jury(request):
+        raise HTTPException(403, _("You do not have permission to do this."))
+    return user
+
+
+def access_round(s: Session, request: Request) -> Round:
+    round_ = s.get(Round, request.path_params["round_id"])
+    if round_ is None:
+        raise HTTPException(404)
+    return round_
+
+
+def refusal_text(code: str) -> str:
+    return {
+        "no_voting": _("This round has no voting."),
+        "voting_open": _("Voting is still open: count after it closes."),
+        "published": _("The results of this round are already published."),
+        "stale_run": _("A newer count exists. Review it, then publish."),
+        "statement": _("Write the jury's statement."),
+        "unknown_project": _("That project is not on this round's ballot."),
+        "bad_change": _("That change does not alter the computed outcome."),
+        "justification": _("Every change to the computed outcome needs a public "
+                           "justification."),
+    }.get(code, _("This cannot be done now."))
+
+
+def pot_charts(view: queries.RunView) -> dict[int, list[charts.Chart]]:
+    from core.i18n import format_number, format_som
+
+    out = {}
+    for pot in view.pots:
+        ident = f"pot-{pot.pot.id}"
+        votes = charts.bar_chart(
+            f"{ident}-votes", _("Votes per project"),
+            _("Horizontal bars, one per project, longest for the most votes; funded projects "
+              "are dark green."),
+            [(r.idea.title, r.score, format_number(r.score), r.funded) for r in pot.rows])
+        budget = pot.result.budget
+        used = pot.funded_cost
+        money = charts.bar_chart(
+            f"{ident}-budget", _("Budget use"),
+            _("Two bars: the budget of this pot and the cost of the funded projects."),
+            [(_("Budget"), budget, format_som(budget), False),
+             (_("Funded projects"), used, format_som(used), True)])
+        out[pot.pot.id or 0] = [votes, money]
+    return out
+
+
+async def results_page(request: Request) -> Response:
+    now = request.state.now
+    jury = is_jury(request)
+    with db(request) as s:
+        round_ = access_round(s, request)
+        contest = s.get(Contest, round_.contest_id)
+        view = queries.published_view(s, round_.id or 0)
+        computed = None
+        if view is None and jury:
+            run = services.latest_run(s, round_.id or 0)
+            computed = queries.run_view(s, run, None) if run else None
+        shown = view or computed
+        turnout = queries.turnout(s, round_.id or 0) if shown else []
+        count, head = voting_queries.log_head(s, round_.id or 0)
+        closed = services.is_voting_closed(s, round_.id or 0, now)
+        has_voting = voting_queries.round_voting(s, round_.id or 0) is not None
+    return render(request, "results/page.html", {
+        "contest": contest, "round": round_, "view": view, "computed": computed,
+        "turnout": turnout, "count": count, "head": head, "closed": closed, "jury": jury,
+        "has_voting": has_voting, "percent": percent,
+        "charts": pot_charts(shown) if shown else {}})
+
+
+async def results_count(request: Request) -> Response:
+    user = require_jury(request)
+    await read_form(request)
+    url = f"/rounds/{request.path_params['round_id']}/results"
+    try:
+        with db(request, write=True) as s:
+            round_ = access_round(s, request)
+            services.count_round(s, round_, user.id, request.state.now)
+    except ResultsRefused as exc:
+        return redirect(request, url, refusal_text(exc.code), "error")
+    return redirect(request, url, _("The ballots are counted. Review the outcome, then "
+                                    "publish it."))
+
+
+def changes_from(form: Any, view: queries.RunView) -> list[Change]:
+    changes = []
+    for pot in view.pots:
+        for row in pot.rows:
+            idea = row.idea.id or 0
+            if form.get(f"change_{idea}") == "yes":
+                changes.append(Change(pot.pot.id or 0, idea, "remove" if row.computed else "add",
+                                      field_str(form, f"why_{idea}", 2000)))
+    return changes
+
+
+async def results_publish(request: Request) -> Response:
+    user = require_jury(request)
+    form = await read_form(request)
+    url = f"/rounds/{request.path_params['round_id']}/results"
+    try:
+        with db(request, write=True) as s:
+            round_ = access_round(s, request)
+            run = services.latest_run(s, round_.id or 0)
+            run_id = as_int(field_str(form, "run", 20))
+            if run is None or run.id is None or run_id != run.id:
+                raise ResultsRefused("stale_run")
+            changes = changes_from(form, queries.run_view(s, run, None))
+            services.publish(s, round_, run.id, field_str(form, "statement", 5000), changes,
+                             user.id, request.state.now)
+    except ResultsRefused as exc:
+        return redirect(request, url, refusal_text(exc.code), "error")
+    except IntegrityError:  # another juror published at the same moment
+        return redirect(request, url, refusal_text("published"), "error")
+    return redirect(request, url, _("The results are published."))
+
+
+def published_or_404(s: Session, round_id: int) -> queries.RunView:
+    """Exports exist only after publication, for everyone (jury and admins included)."""
+    view = queries.published_view(s, round_id)
+    if view is None:
+        raise HTTPException(404)
+    return view
+
+
+async def results_csv(request: Request) -> Response:
+    with db(request) as s:
+        round_ = access_round(s, request)
+        view = published_or_404(s, round_.id or 0)
+        body = export.results_csv(view)
+    return Response(body, media_type="text/csv; charset=utf-8", headers={
+        "Content-Disposition": f'attachment; filename="results-round-{round_.id}.csv"'})
+
+
+async def pot_pabulib(request: Request) -> Response:
+    with db(request) as s:
+        round_ = access_round(s, request)
+        view = published_or_404(s, round_.id or 0)
+        pot = next((p for p in view.pots if p.pot.id == request.path_params["pot_id"]), None)
+        if pot is None:
+            raise HTTPException(404)
+        body = export.pot_pabulib(s, round_, pot, export.spec_of(view.run.rule_spec))
+    return Response(body, media_type="text/plain; charset=utf-8", headers={
+        "Content-Disposition": f'attachment; filename="round-{round_.id}-pot-{pot.pot.id}.pb"'})
+
+
+R = "/rounds/{round_id:int}/results"
+routes = [
+    Route(R, results_page, name="page"),
+    Route(R + "/count", results_count, methods=["POST"], name="count"),
+    Route(R + "/publish", results_publish, methods=["POST"], name="publish"),
+    Route(R + ".csv", results_csv, name="csv"),
+    Route(R + "/pots/{pot_id:int}.pb", pot_pabulib, name="pabulib"),
+    *api_routes,
+]
