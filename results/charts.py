@@ -7,10 +7,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 WIDTH = 640
-LABEL = 220
-BAR_HEIGHT = 22
-GAP = 8
-RIGHT = 110
+LABEL = 18  # the label line above each bar
+BAR_HEIGHT = 20
+GAP = 10
+RIGHT = 130
 
 
 @dataclass(frozen=True)
@@ -40,11 +40,12 @@ def bar_chart(ident: str, title: str, desc: str,
     """One bar per (label, value, value as text, highlighted); bars scale to the largest
     value, so a chart of zeros has no bars but still lists every label."""
     top = max((v for _l, v, _t, _h in values), default=0)
-    span = WIDTH - LABEL - RIGHT
+    span = WIDTH - RIGHT
+    row = LABEL + BAR_HEIGHT + GAP
     bars = []
     for n, (label, value, text, highlight) in enumerate(values):
         width = round(span * value / top) if top else 0
-        bars.append(Bar(label[:40], value, text, LABEL, GAP + n * (BAR_HEIGHT + GAP), width,
-                        highlight))
-    height = GAP + len(values) * (BAR_HEIGHT + GAP)
+        short = label if len(label) <= 80 else label[:79] + "…"
+        bars.append(Bar(short, value, text, 0, GAP + n * row, width, highlight))
+    height = GAP + len(values) * row
     return Chart(ident, title, desc, bars, WIDTH, height, LABEL)

@@ -21,7 +21,9 @@ def percent(part: int, whole: int) -> str:
     """`part` of `whole` as a percentage in the reader's locale ('—' for nothing of nothing)."""
     if not whole:
         return "—"
-    return format_percent(part / whole, "#,##0.0%", locale=Locale.parse(get_locale()))
+    share = part / whole
+    pattern = "#,##0.0%" if share == 0 or share >= 0.001 else "#,##0.00##%"
+    return format_percent(share, pattern, locale=Locale.parse(get_locale()))
 
 
 def _amount(value: Any) -> str:
