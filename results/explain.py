@@ -3,6 +3,7 @@ project (not) win?"), and the helper the idea page calls to show it."""
 
 from __future__ import annotations
 
+import json
 from fractions import Fraction
 from typing import Any
 
@@ -24,6 +25,25 @@ def percent(part: int, whole: int) -> str:
     share = part / whole
     pattern = "#,##0.0%" if share == 0 or share >= 0.001 else "#,##0.00##%"
     return format_percent(share, pattern, locale=Locale.parse(get_locale()))
+
+
+def rule_label(spec_json: str, other: bool = False) -> str:
+    """The rule of a stored count (or, with `other`, the rule it is compared with), in the
+    reader's language; the engine's exact description stays in the open data."""
+    spec = json.loads(spec_json)
+    greedy = (spec.get("rule") == "greedy") != other
+    if greedy:
+        return _("Greedy: projects are funded in order of votes, skipping those that no "
+                 "longer fit in the budget")
+    if other:
+        return _("Method of equal shares, completed in order of votes")
+    completion = spec.get("completion", "none")
+    if completion in ("add1", "add1u"):
+        return _("Method of equal shares, with the shares raised step by step until the "
+                 "budget is used")
+    if completion == "utilitarian":
+        return _("Method of equal shares, completed in order of votes")
+    return _("Method of equal shares")
 
 
 def _amount(value: Any) -> str:
@@ -79,5 +99,6 @@ def idea_result(request: Request, idea: Idea) -> Markup:
         return Markup("")
     template = request.app.state.templates.get_template("results/_idea_outcome.html")
     html = template.render(outcome=outcome, explanation=step_text(outcome),
-                           round_id=idea.round_id, percent=percent)
+                           round_id=idea.round_id, percent=percent,
+                           rule=rule_label(outcome.rule_spec))
     return Markup(html)  # noqa: S704 - an autoescaped template rendered it

@@ -141,7 +141,7 @@ class IdeaOutcome:
     row: ProjectRow
     pot: PotView
     step: dict[str, Any] | None
-    rule: str
+    rule_spec: str
 
 
 def idea_outcome(s: Session, idea: Idea) -> IdeaOutcome | None:
@@ -155,5 +155,5 @@ def idea_outcome(s: Session, idea: Idea) -> IdeaOutcome | None:
             if row.idea.id == idea.id:
                 step = next((st for st in pot.steps.get("steps", [])
                              if st.get("project") == str(idea.id)), None)
-                return IdeaOutcome(row, pot, step, str(pot.steps.get("rule", "")))
+                return IdeaOutcome(row, pot, step, view.run.rule_spec)
     return None

@@ -19,7 +19,7 @@ from core.templating import render
 from core.web import as_int, db, field_str, read_form, redirect, require_user
 from results import charts, export, queries, services
 from results.api import routes as api_routes
-from results.explain import percent
+from results.explain import percent, rule_label
 from results.services import Change, ResultsRefused
 from voting import queries as voting_queries
 
@@ -99,7 +99,7 @@ async def results_page(request: Request) -> Response:
     return render(request, "results/page.html", {
         "contest": contest, "round": round_, "view": view, "computed": computed,
         "turnout": turnout, "count": count, "head": head, "closed": closed, "jury": jury,
-        "has_voting": has_voting, "percent": percent,
+        "has_voting": has_voting, "percent": percent, "rule_label": rule_label,
         "charts": pot_charts(shown) if shown else {}})
 
 
