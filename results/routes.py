@@ -81,6 +81,11 @@ def pot_charts(view: queries.RunView) -> dict[int, list[charts.Chart]]:
 
 
 async def results_page(request: Request) -> Response:
+    return page_response(request, None, "")
+
+
+def page_response(request: Request, form: Any, error: str) -> Response:
+    """The results page; after a refused publication, again with what the juror typed (422)."""
     now = request.state.now
     jury = is_jury(request)
     with db(request) as s:
@@ -100,7 +105,8 @@ async def results_page(request: Request) -> Response:
         "contest": contest, "round": round_, "view": view, "computed": computed,
         "turnout": turnout, "count": count, "head": head, "closed": closed, "jury": jury,
         "has_voting": has_voting, "percent": percent, "rule_label": rule_label,
-        "charts": pot_charts(shown) if shown else {}})
+        "charts": pot_charts(shown) if shown else {}, "error": error,
+        "typed": form if form is not None else {}}, status_code=422 if error else 200)
 
 
 async def results_count(request: Request) -> Response:
@@ -143,6 +149,8 @@ async def results_publish(request: Request) -> Response:
             services.publish(s, round_, run.id, field_str(form, "statement", 5000), changes,
                              user.id, request.state.now)
     except ResultsRefused as exc:
+        if exc.code in ("statement", "justification", "bad_change", "unknown_project"):
+            return page_response(request, form, refusal_text(exc.code))
         return redirect(request, url, refusal_text(exc.code), "error")
     except IntegrityError:  # another juror published at the same moment
         return redirect(request, url, refusal_text("published"), "error")

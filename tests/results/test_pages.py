@@ -88,8 +88,9 @@ def test_jury_publishes_with_a_justified_change_shown_on_the_page(app: Any,
     jury = signed_in(app, database, "jury")
     c = setup.items[0][2]
     refused = count_and_publish(jury, setup.round.id, {f"change_{c}": "yes"})
-    assert refused.status_code == 303
-    assert "Every change" in jury.get(refused.headers["location"]).text
+    assert refused.status_code == 422
+    assert "Every change" in refused.text and "We checked. &lt;script&gt;" in refused.text
+    assert f'name="change_{c}" value="yes" checked' in refused.text
     published = count_and_publish(jury, setup.round.id,
                                   {f"change_{c}": "yes", f"why_{c}": f"School asked {HOSTILE}"})
     assert published.status_code == 303
