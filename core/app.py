@@ -39,6 +39,7 @@ def build_routes() -> list[BaseRoute]:
     from core.admin import routes as admin_routes
     from ideas.engagement_routes import routes as engagement_routes
     from ideas.routes import routes as idea_routes
+    from jury.routes import routes as jury_routes
     from moderation.public_routes import routes as moderation_public_routes
     from moderation.routes import routes as moderation_routes
     from results.routes import routes as results_routes
@@ -56,6 +57,7 @@ def build_routes() -> list[BaseRoute]:
         *prefixed("contest_admin", contest_admin_routes),
         *prefixed("voting", voting_routes),
         *prefixed("results", results_routes),
+        *prefixed("jury", jury_routes),
         Mount("/static", app=StaticFiles(directory=ROOT / "static", check_dir=False),
               name="static"),
     ]
