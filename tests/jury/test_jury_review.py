@@ -186,3 +186,29 @@ def test_an_admin_names_the_chair_and_only_a_jury_member_can_be_chair(app, datab
 
         assert chair_of(db, w.setup.round.id) == w.juror.id
         assert db.exec(select(AuditEntry.action)).all() == ["jury.chair"]
+
+
+def test_an_idea_from_a_district_without_a_budget_goes_to_the_city_wide_pot(client,
+                                                                            database) -> None:
+    w = jury_world(database)
+    district = w.setup.districts[0]
+    with database.session(write=True) as db:
+        db.delete(db.exec(select(RoundPot).where(RoundPot.district_id == district.id)).one())
+    idea = published(database, w.setup, w.author.id, district_id=district.id)
+    sign_in(client, "chair@example.kg")
+    assert confirm(client, idea, idea.version, kind="admit", final_cost="1").status_code == 303
+    with database.session() as db:
+        item = db.exec(select(BallotItem)).one()
+        assert db.get(RoundPot, item.pot_id).district_id is None
+
+
+def test_a_juror_who_is_not_chair_cannot_confirm(client, database) -> None:
+    w = jury_world(database)
+    idea = published(database, w.setup, w.author.id)
+    sign_in(client, "juror@example.kg")
+    page = client.get(f"/jury/ideas/{idea.reference}", headers=EN).text
+    assert "Admit to the ballot" not in page
+    assert confirm(client, idea, idea.version, kind="admit", final_cost="1").status_code == 403
+    with database.session() as db:
+        assert db.get(Idea, idea.id).status == "published"
+        assert db.exec(select(BallotItem)).all() == []
