@@ -128,3 +128,21 @@ def test_open_data_api_lists_public_things(app: Any, database: Database, path: s
     assert response.status_code == 200
     body = json.dumps(response.json())
     assert "contest" in body or "ideas" in body or "phases" in body
+
+
+def test_open_data_ideas_leave_out_drafts_and_hidden_ideas(app: Any, database: Database) -> None:
+    from core.models import utcnow
+    from ideas.models import Idea, IdeaStatus
+
+    setup = make_voted_round(database)
+    with database.session(write=True) as s:
+        s.add(Idea(reference="2027-0901", round_id=setup.round.id, author_id=setup.author.id,
+                   title="Draft idea", summary="x", status=IdeaStatus.DRAFT))
+        s.add(Idea(reference="2027-0902", round_id=setup.round.id, author_id=setup.author.id,
+                   title="Hidden idea", summary="x", status=IdeaStatus.PUBLISHED,
+                   hidden_at=utcnow()))
+    ideas = TestClient(app).get(f"/api/rounds/{setup.round.id}/ideas").json()["ideas"]
+    references = {i["reference"] for i in ideas}
+    assert "2027-0001" in references
+    assert not references & {"2027-0901", "2027-0902"}
+    assert all("votes" not in i for i in ideas)
