@@ -47,6 +47,7 @@ def status_label(status: str) -> str:
         "draft": _("Draft"), "submitted": _("Submitted"), "published": _("Published"),
         "changes_requested": _("Changes requested"), "rejected": _("Rejected"),
         "duplicate": _("Duplicate"), "withdrawn": _("Withdrawn"),
+        "admitted": _("Admitted to the ballot"), "not_feasible": _("Not feasible"),
     }
     return labels.get(status, status)
 

@@ -80,4 +80,5 @@ def can_support(user: User | None, idea: Idea, round_: Round, open_phase: str | 
 
 
 def can_comment(user: User | None, idea: Idea) -> bool:
-    return user is not None and idea.status == IdeaStatus.PUBLISHED and idea.hidden_at is None
+    return (user is not None and idea.hidden_at is None
+            and idea.status in (IdeaStatus.PUBLISHED, IdeaStatus.ADMITTED))

@@ -25,6 +25,10 @@ from voting.messages import refusal_text
 from voting.models import BallotItem, PotVoting
 from voting.services import VoteRefused, ballot_key
 
+#: Ideas an admin may put on the ballot: published ones, and those the jury admitted (which
+#: must stay listed, or saving this form would take them off the ballot again).
+BALLOT_CANDIDATES = (IdeaStatus.PUBLISHED, IdeaStatus.ADMITTED)
+
 
 def access_round(s: Session, request: Request) -> Round:
     round_ = s.get(Round, request.path_params["round_id"])
@@ -49,7 +53,7 @@ async def _settings_page(request: Request, settings_form: Form | None = None,
         setups = {p.id or 0: s.exec(select(PotVoting).where(PotVoting.pot_id == p.id)).first()
                   for p, _d in pots}
         ideas = list(s.exec(select(Idea).where(Idea.round_id == round_.id,
-                                               Idea.status == IdeaStatus.PUBLISHED)
+                                               col(Idea.status).in_(BALLOT_CANDIDATES))
                             .order_by(col(Idea.id))).all())
         items = {i.idea_id: i for i in s.exec(select(BallotItem).where(
             BallotItem.round_id == round_.id)).all()}
@@ -102,7 +106,7 @@ async def items_edit(request: Request) -> Response:
         round_ = access_round(s, request)
         pot_ids = [p.id or 0 for p, _d in _pots(s, round_.id or 0)]
         idea_ids = [i for i in s.exec(select(Idea.id).where(
-            Idea.round_id == round_.id, Idea.status == IdeaStatus.PUBLISHED)).all() if i]
+            Idea.round_id == round_.id, col(Idea.status).in_(BALLOT_CANDIDATES))).all() if i]
     form, chosen = forms.items_form(data, idea_ids, pot_ids)
     if chosen is None:
         return await _settings_page(request, items_form=form)
