@@ -28,8 +28,4 @@ def all_models() -> None:
     import jury.models  # noqa: F401
     import moderation.models  # noqa: F401
     import results.models  # noqa: F401
-
-    try:  # the voting tables arrive with their own migration (0003)
-        import voting.models  # noqa: F401
-    except ModuleNotFoundError:
-        pass
+    import voting.models  # noqa: F401
