@@ -123,3 +123,17 @@ def set_phase(database: Database, round_id: int, phase: str) -> None:
             row.starts_at = now + timedelta(days=10 * (i - index)) - timedelta(days=1)
             row.ends_at = row.starts_at + timedelta(days=10)
             db.add(row)
+
+
+def assert_answer(response: Any, want: str, where: tuple[Any, ...]) -> None:
+    """One cell of a permission matrix: "sign in" (a redirect to sign-in), "forbidden" (403)
+    or "allowed" (anything that is neither, nor a server error)."""
+    if want == "sign in":
+        assert response.status_code == 303, where
+        assert response.headers["location"].startswith("/signin?next="), where
+    elif want == "forbidden":
+        assert response.status_code == 403, where
+    else:
+        assert response.status_code < 500 and response.status_code not in (401, 403), where
+        if response.status_code == 303:
+            assert not response.headers["location"].startswith("/signin"), where
