@@ -18,7 +18,7 @@ from starlette.routing import Route
 from contests import admin_services as services
 from contests import forms
 from contests.models import PHASE_ORDER, Category, Contest, Round, RoundPhase, RoundPot
-from core.accounts.forms import Form
+from core.forms import Form
 from core.i18n import gettext as _
 from core.models import District, Role
 from core.templating import render

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from starlette.datastructures import FormData
 
 from contests.models import PHASE_ORDER, Category, Contest, Phase, Round, RoundPhase, RoundPot
-from core.accounts.forms import Form
+from core.forms import Form
 from core.i18n import format_number
 from core.i18n import gettext as _
 from core.web import field_str

@@ -8,7 +8,7 @@ from enum import StrEnum
 from sqlalchemy import CheckConstraint, Column, String, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from core.models import utcnow
+from core.models import Localized, utcnow
 
 
 class Phase(StrEnum):
@@ -54,7 +54,7 @@ class Round(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
 
 
-class Category(SQLModel, table=True):
+class Category(Localized, SQLModel, table=True):
     """A topic ideas are filed under (parks, roads, ...), named in every language."""
 
     id: int | None = Field(default=None, primary_key=True)
@@ -65,7 +65,7 @@ class Category(SQLModel, table=True):
     position: int = 0
 
     def name(self, locale: str) -> str:
-        return str(getattr(self, f"name_{locale}", None) or self.name_ru)
+        return self.localized("name", locale)
 
 
 class RoundPot(SQLModel, table=True):

@@ -27,7 +27,14 @@ class Role(StrEnum):
 GRANTABLE_ROLES = (Role.MODERATOR, Role.JURY, Role.CLERK, Role.ADMIN)
 
 
-class District(SQLModel, table=True):
+class Localized:
+    """Rows named in each working language: columns `<field>_ru`, `_ky` and `_en`."""
+
+    def localized(self, field: str, locale: str) -> str:
+        return str(getattr(self, f"{field}_{locale}", None) or getattr(self, f"{field}_ru"))
+
+
+class District(Localized, SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     slug: str = Field(sa_column=Column(String(40), unique=True, nullable=False))
     name_ru: str = Field(max_length=120)
@@ -36,7 +43,7 @@ class District(SQLModel, table=True):
     population: int = Field(default=0, ge=0)
 
     def name(self, locale: str) -> str:
-        return str(getattr(self, f"name_{locale}", None) or self.name_ru)
+        return self.localized("name", locale)
 
 
 class User(SQLModel, table=True):

@@ -8,7 +8,7 @@ from enum import StrEnum
 from sqlalchemy import Column, String, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from core.models import utcnow
+from core.models import Localized, utcnow
 
 
 class DecisionKind(StrEnum):
@@ -28,7 +28,7 @@ class ReportReason(StrEnum):
     OTHER = "other"
 
 
-class RejectionReason(SQLModel, table=True):
+class RejectionReason(Localized, SQLModel, table=True):
     """A reason for rejection from the list admins keep, named in every language."""
 
     id: int | None = Field(default=None, primary_key=True)
@@ -40,7 +40,7 @@ class RejectionReason(SQLModel, table=True):
     position: int = 0
 
     def text(self, locale: str) -> str:
-        return str(getattr(self, f"text_{locale}", None) or self.text_ru)
+        return self.localized("text", locale)
 
 
 class Decision(SQLModel, table=True):

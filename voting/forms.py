@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from starlette.datastructures import FormData
 
 from contests.forms import _whole
-from core.accounts.forms import Form
+from core.forms import Form
 from core.i18n import gettext as _
 from core.web import field_str
 from voting.ballots import KINDS, Marks

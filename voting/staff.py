@@ -12,8 +12,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from contests.models import Round, RoundPot
-from core.accounts.forms import Form
 from core.accounts.services import census_hash
+from core.forms import Form
 from core.i18n import gettext as _
 from core.models import District, Role
 from core.templating import render
