@@ -11,7 +11,7 @@ from core import i18n
 from core.demo import seed
 from core.models import User, utcnow
 from core.settings import LOCALES, ROOT
-from tests.helpers import csrf_of, make_user, sign_in
+from tests.helpers import clear_of_window_edge, csrf_of, make_user, sign_in
 
 PLACEHOLDER = re.compile(r"%\((\w+)\)s")
 
@@ -126,6 +126,7 @@ def test_error_pages_speak_every_language(client: TestClient, database, code, la
         sign_in(client, "r@example.kg")
         response = client.get("/admin", headers={"Accept-Language": lang})
     else:
+        clear_of_window_edge(300)
         for _ in range(6):
             response = client.post("/signin", data={
                 "email": "x@example.kg", "password": "wrong password",

@@ -14,7 +14,7 @@ from ideas.forms import IdeaData
 from ideas.models import Comment, Idea, IdeaStatus, Notification, Support
 from ideas.notifications import deliver
 from ideas.services import IdeaError, change_status, create_idea
-from tests.helpers import HOSTILE, csrf_of, make_round, make_user, sign_in
+from tests.helpers import HOSTILE, clear_of_window_edge, csrf_of, make_round, make_user, sign_in
 
 
 def publish(database, setup, author_id: int, title: str = "A bench") -> Idea:
@@ -198,6 +198,7 @@ def test_fast_commenting_gets_429(client: TestClient, database) -> None:
     make_user(database, "a@example.kg")
     sign_in(client, "a@example.kg")
     page = f"/ideas/{idea.reference}"
+    clear_of_window_edge(60)
     statuses = [post(client, f"{page}/comments", page, body=f"c{i}").status_code
                 for i in range(6)]
     assert statuses == [303] * 5 + [429]
