@@ -43,6 +43,8 @@ def build_routes() -> list[BaseRoute]:
     from moderation.public_routes import routes as moderation_public_routes
     from moderation.routes import routes as moderation_routes
     from results.routes import routes as results_routes
+    from results.simulation_routes import routes as simulation_routes
+    from tracking.routes import routes as tracking_routes
     from voting.routes import routes as voting_routes
 
     return [
@@ -58,6 +60,8 @@ def build_routes() -> list[BaseRoute]:
         *prefixed("voting", voting_routes),
         *prefixed("results", results_routes),
         *prefixed("jury", jury_routes),
+        *prefixed("simulation", simulation_routes),
+        *prefixed("tracking", tracking_routes),
         Mount("/static", app=StaticFiles(directory=ROOT / "static", check_dir=False),
               name="static"),
     ]

@@ -28,4 +28,5 @@ def all_models() -> None:
     import jury.models  # noqa: F401
     import moderation.models  # noqa: F401
     import results.models  # noqa: F401
+    import tracking.models  # noqa: F401
     import voting.models  # noqa: F401

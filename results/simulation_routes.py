@@ -1,0 +1,7 @@
+"""Rule simulation for admins."""
+
+from __future__ import annotations
+
+from starlette.routing import Route
+
+routes: list[Route] = []

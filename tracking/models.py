@@ -1,0 +1,3 @@
+"""Tables of implementation tracking: the public status of winning projects."""
+
+from __future__ import annotations

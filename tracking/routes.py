@@ -1,0 +1,7 @@
+"""Implementation tracking pages."""
+
+from __future__ import annotations
+
+from starlette.routing import Route
+
+routes: list[Route] = []
