@@ -21,7 +21,8 @@ def source_messages() -> frozenset[str]:
     """Every message the code and templates ask to translate (as `make messages` finds them)."""
     keywords = {"_": None, "gettext": None, "ngettext": (1, 2)}
     files = [(p, "python")
-             for d in ("core", "contests", "ideas", "voting", "moderation", "results", "jury")
+             for d in ("core", "contests", "ideas", "voting", "moderation", "results", "jury",
+                       "tracking")
              for p in (ROOT / d).rglob("*.py")]
     files += [(p, "jinja2") for p in (ROOT / "templates").rglob("*.html")]
     found = set()
