@@ -22,6 +22,7 @@ from core.web import as_int, db, field_str, read_form, redirect, require_writer
 from ideas import engagement, queries, rules, services, uploads
 from ideas.forms import idea_data, idea_form
 from ideas.models import PUBLIC_STATUSES, Attachment, Idea, IdeaStatus
+from tracking.queries import idea_section
 
 log = logging.getLogger("shaar.ideas")
 MAX_PHOTOS, MAX_DOCUMENTS = 5, 3
@@ -98,6 +99,7 @@ async def idea_detail(request: Request) -> Response:
         threads = engagement.threads(s, idea.id or 0)
         supported = engagement.has_supported(s, viewer.id, idea.id or 0)
         used = engagement.supports_used(s, viewer.id, page.round.id or 0) if viewer.id else 0
+        tracking = idea_section(s, idea, viewer.id)
     return render(request, "ideas/detail.html", {
         "page": page, "idea": idea, "threads": threads, "supported": supported,
         "supports_left": page.round.max_supports_per_person - used,
@@ -107,7 +109,7 @@ async def idea_detail(request: Request) -> Response:
         "can_support": rules.can_support(viewer.user, idea, page.round, phase),
         "can_comment": rules.can_comment(viewer.user, idea),
         "can_edit_comment": lambda c: engagement.can_edit_comment(c, viewer.id, now),
-        "is_author": rules.is_author(viewer, idea), "phase": phase,
+        "is_author": rules.is_author(viewer, idea), "phase": phase, "tracking": tracking,
     }, headers={"Cache-Control": "private, no-store"} if not rules.is_public(idea) else None)
 
 

@@ -1,0 +1,78 @@
+"""Telling followers about a project's progress. The notification rows are the ideas' own
+(ideas/notifications.py, kind "tracking"), so they appear in the app's list; the mail is
+written here, after commit, in each reader's language."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from core import i18n
+from core.mail import MailError, send_mail
+from core.models import User
+from core.settings import Settings
+from ideas.models import Notification
+from ideas.notifications import Notice
+from tracking.models import ProjectStatus, ProjectUpdate
+from tracking.queries import percent
+
+log = logging.getLogger("shaar.tracking")
+
+
+def status_label(status: str) -> str:
+    _ = i18n.gettext
+    labels: dict[str, str] = {
+        ProjectStatus.PLANNED: _("Planned"), ProjectStatus.IN_PROGRESS: _("In progress"),
+        ProjectStatus.DONE: _("Done"), ProjectStatus.CANCELLED: _("Cancelled")}
+    return labels.get(status, status)
+
+
+def message(data: dict[str, Any], body: str) -> str:
+    """The news as plain text: the project's new status (or why it was cancelled) and what
+    the city wrote."""
+    _ = i18n.gettext
+    values = {"reference": data.get("reference", ""), "title": data.get("title", "")}
+    status = str(data.get("status", ""))
+    if status == ProjectStatus.CANCELLED:
+        text = _("The project %(reference)s “%(title)s” is cancelled. Reason: %(reason)s",
+                 reason=data.get("reason", ""), **values)
+    else:
+        text = _("The project %(reference)s “%(title)s” is now: %(status)s, %(percent)s "
+                 "done.", status=status_label(status),
+                 percent=percent(int(data.get("progress", 0))), **values)
+    return text + ("\n\n" + body if body else "")
+
+
+async def deliver(settings: Settings, db_factory: Any, notices: list[Notice]) -> None:
+    """Mail each notice to people who allow e-mail, in their language. Failures are logged:
+    the notification is in the app either way."""
+    if not notices:
+        return
+    with db_factory() as db:
+        rows = [(db.get(Notification, n.notification_id), db.get(User, n.user_id))
+                for n in notices]
+        update_ids = {json.loads(r.data).get("update") for r, _u in rows if r is not None}
+        updates = {u.id: u for u in (db.get(ProjectUpdate, i) for i in update_ids if i)
+                   if u is not None}
+    previous = i18n.get_locale()
+    try:
+        for row, user in rows:
+            if row is None or user is None or not user.email or not user.email_notifications:
+                continue
+            i18n.set_locale(user.locale or settings.default_locale, settings.time_zone)
+            data = json.loads(row.data)
+            entry = updates.get(data.get("update"))
+            link = f"{settings.base_url}/ideas/{data.get('reference', '')}#tracking"
+            body = (message(data, entry.body if entry else "") + "\n\n" + link
+                    + "\n\n" + i18n.gettext("To stop these e-mails, stop following the "
+                                            "project on its page or turn e-mails off on "
+                                            "your profile page."))
+            try:
+                await send_mail(settings, user.email, i18n.gettext(
+                    "News about the project %(reference)s",
+                    reference=data.get("reference", "")), body)
+            except MailError:
+                log.exception("tracking mail to user %s failed", user.id)
+    finally:
+        i18n.set_locale(previous, settings.time_zone)
