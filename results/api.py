@@ -16,7 +16,7 @@ from contests.models import Contest, Round, RoundPot
 from contests.services import list_rounds, phases_of
 from core.web import db
 from ideas.models import PUBLIC_STATUSES, Idea
-from results import export, queries
+from results import downloads, export
 from results.services import publication_of
 from voting import queries as voting_queries
 
@@ -26,7 +26,10 @@ HEADERS = {"Access-Control-Allow-Origin": "*", "Cache-Control": "no-cache"}
 def _round(round_: Round, published: bool) -> dict[str, Any]:
     return {"id": round_.id, "contest_id": round_.contest_id, "number": round_.number,
             "title": round_.title, "url": f"/rounds/{round_.id}",
-            "results": f"/api/rounds/{round_.id}/results" if published else None}
+            "results": f"/api/rounds/{round_.id}/results" if published else None,
+            "results_signature": (f"/api/rounds/{round_.id}/results.sig" if published
+                                  else None),
+            "public_key": export.PUBLIC_KEY_URL}
 
 
 async def api_contests(request: Request) -> Response:
@@ -86,12 +89,10 @@ async def api_results(request: Request) -> Response:
         round_ = s.get(Round, request.path_params["round_id"])
         if round_ is None:
             raise HTTPException(404)
-        view = queries.published_view(s, round_.id or 0)
-        if view is None:
-            raise HTTPException(404)
-        _count, head = voting_queries.log_head(s, round_.id or 0)
-        data = export.results_json(round_, view, head)
-    return JSONResponse(data, headers=HEADERS)
+        body = downloads.results_document(s, round_)
+    if body is None:
+        raise HTTPException(404)
+    return Response(body, media_type="application/json", headers=HEADERS)
 
 
 routes = [

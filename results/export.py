@@ -21,12 +21,23 @@ from voting.tally.pabulib import PabulibFile, dumps
 from voting.tally.rules import RuleSpec
 from voting.tally.tiebreak import TieBreak
 
+PUBLIC_KEY_URL = "/results/public-key.pem"
+
+
+def results_bytes(round_: Round, view: RunView, head: str) -> bytes:
+    """The published JSON document exactly as served and signed: the same publication and
+    ballot log always give the same bytes (dict order is fixed, no time of request)."""
+    return json.dumps(results_json(round_, view, head), ensure_ascii=False,
+                      separators=(",", ":")).encode("utf-8")
+
 
 def results_json(round_: Round, view: RunView, head: str) -> dict[str, Any]:
     assert view.publication is not None
     run = view.run
     return {
         "round": {"id": round_.id, "title": round_.title},
+        "signature": f"/api/rounds/{round_.id}/results.sig",
+        "public_key": PUBLIC_KEY_URL,
         "published_at": view.publication.published_at.isoformat(),
         "statement": view.publication.statement,
         "count": {"engine": run.engine_version, "rule": run.rule_text,
@@ -34,14 +45,19 @@ def results_json(round_: Round, view: RunView, head: str) -> dict[str, Any]:
                   "seed": run.seed, "counted_at": run.counted_at.isoformat(),
                   "ballot_log": {"entries": run.log_count, "head": run.log_head},
                   "ballot_log_head_now": head},
-        "pots": [_pot_json(pot) for pot in view.pots],
+        "pots": [_pot_json(round_, pot) for pot in view.pots],
     }
 
 
-def _pot_json(pot: PotView) -> dict[str, Any]:
+def pabulib_url(round_id: int | None, pot_id: int | None) -> str:
+    return f"/rounds/{round_id}/results/pots/{pot_id}.pb"
+
+
+def _pot_json(round_: Round, pot: PotView) -> dict[str, Any]:
+    ballots = pabulib_url(round_.id, pot.pot.id)
     return {
         "pot_id": pot.pot.id, "district_id": pot.pot.district_id, "budget": pot.result.budget,
-        "voters": pot.result.voters,
+        "voters": pot.result.voters, "ballots": ballots, "ballots_signature": ballots + ".sig",
         "computed": json.loads(pot.result.selected),
         "winners": [r.idea.id for r in pot.winners],
         "changes": [{"idea_id": r.idea.id, "action": r.change.action,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from markupsafe import Markup
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 from starlette.exceptions import HTTPException
@@ -12,14 +13,17 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from contests.models import Contest, Round
+from contests.models import Round
+from core.i18n import get_locale
 from core.i18n import gettext as _
 from core.models import Role
 from core.templating import render
 from core.web import as_int, db, field_str, read_form, redirect, require_user
-from results import charts, export, queries, services
+from results import charts, downloads, export, queries, services, signing
 from results.api import routes as api_routes
+from results.cache import PageCache
 from results.explain import percent, rule_label
+from results.models import Publication
 from results.services import Change, ResultsRefused
 from voting import queries as voting_queries
 
@@ -84,28 +88,55 @@ async def results_page(request: Request) -> Response:
     return page_response(request, None, "")
 
 
+def page_cache(request: Request) -> PageCache:
+    """This app's cache of published pages (one per app, so per worker process)."""
+    cache = getattr(request.app.state, "results_pages", None)
+    if cache is None:
+        cache = PageCache()
+        request.app.state.results_pages = cache
+    return cache
+
+
+def published_html(request: Request, s: Session, round_: Round,
+                   publication: Publication) -> Markup:
+    """The published part of the results page in the reader's language, from the cache."""
+
+    def build() -> Markup:
+        view = queries.published_view(s, round_.id or 0)
+        assert view is not None
+        template = request.app.state.templates.get_template("results/_published.html")
+        html = template.render(
+            round=round_, view=view, charts=pot_charts(view),
+            turnout=queries.turnout(s, round_.id or 0), percent=percent,
+            rule_label=rule_label,
+            fingerprint=signing.fingerprint(downloads.city_key(request)))
+        return Markup(html)  # noqa: S704 - an autoescaped template rendered it
+
+    return page_cache(request).get((publication.id or 0, get_locale()), build)
+
+
 def page_response(request: Request, form: Any, error: str) -> Response:
-    """The results page; after a refused publication, again with what the juror typed (422)."""
+    """The results page; after a refused publication, again with what the juror typed (422).
+    Published results come from the cache; the jury's unpublished count is built each time."""
     now = request.state.now
     jury = is_jury(request)
+    computed, turnout, charts_ = None, [], {}
     with db(request) as s:
         round_ = access_round(s, request)
-        contest = s.get(Contest, round_.contest_id)
-        view = queries.published_view(s, round_.id or 0)
-        computed = None
-        if view is None and jury:
+        publication = services.publication_of(s, round_.id or 0)
+        body = published_html(request, s, round_, publication) if publication else None
+        if publication is None and jury:
             run = services.latest_run(s, round_.id or 0)
             computed = queries.run_view(s, run, None) if run else None
-        shown = view or computed
-        turnout = queries.turnout(s, round_.id or 0) if shown else []
-        count, head = voting_queries.log_head(s, round_.id or 0)
+            if computed is not None:
+                turnout = queries.turnout(s, round_.id or 0)
+                charts_ = pot_charts(computed)
         closed = services.is_voting_closed(s, round_.id or 0, now)
         has_voting = voting_queries.round_voting(s, round_.id or 0) is not None
     return render(request, "results/page.html", {
-        "contest": contest, "round": round_, "view": view, "computed": computed,
-        "turnout": turnout, "count": count, "head": head, "closed": closed, "jury": jury,
-        "has_voting": has_voting, "percent": percent, "rule_label": rule_label,
-        "charts": pot_charts(shown) if shown else {}, "error": error,
+        "round": round_, "published_html": body, "computed": computed,
+        "turnout": turnout, "closed": closed, "jury": jury, "has_voting": has_voting,
+        "percent": percent, "rule_label": rule_label, "charts": charts_, "error": error,
         "typed": form if form is not None else {}}, status_code=422 if error else 200)
 
 
@@ -175,15 +206,14 @@ async def results_csv(request: Request) -> Response:
 
 
 async def pot_pabulib(request: Request) -> Response:
+    pot_id = request.path_params["pot_id"]
     with db(request) as s:
         round_ = access_round(s, request)
-        view = published_or_404(s, round_.id or 0)
-        pot = next((p for p in view.pots if p.pot.id == request.path_params["pot_id"]), None)
-        if pot is None:
-            raise HTTPException(404)
-        body = export.pot_pabulib(s, round_, pot, export.spec_of(view.run.rule_spec))
+        body = downloads.pot_document(s, round_, pot_id)
+    if body is None:
+        raise HTTPException(404)
     return Response(body, media_type="text/plain; charset=utf-8", headers={
-        "Content-Disposition": f'attachment; filename="round-{round_.id}-pot-{pot.pot.id}.pb"'})
+        "Content-Disposition": f'attachment; filename="round-{round_.id}-pot-{pot_id}.pb"'})
 
 
 R = "/rounds/{round_id:int}/results"
@@ -194,4 +224,5 @@ routes = [
     Route(R + ".csv", results_csv, name="csv"),
     Route(R + "/pots/{pot_id:int}.pb", pot_pabulib, name="pabulib"),
     *api_routes,
+    *downloads.routes,
 ]
