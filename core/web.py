@@ -238,10 +238,13 @@ def require_writer(request: Request) -> Any:
 
 
 def client_ip(request: Request) -> str:
+    """The address rate limits count by. Behind our proxy (TRUST_PROXY_HEADERS) it is the
+    last X-Forwarded-For entry: the one the proxy added. Earlier entries come from the
+    client, who could write anything there to dodge a limit."""
     if request.app.state.settings.trust_proxy_headers:
-        forwarded = request.headers.get("x-forwarded-for", "")
+        forwarded = request.headers.get("x-forwarded-for", "").split(",")[-1].strip()
         if forwarded:
-            return forwarded.split(",")[0].strip()
+            return forwarded
     return request.client.host if request.client else "unknown"
 
 
