@@ -1,0 +1,70 @@
+"""A round whose results the jury published, and helpers to use the tracking pages."""
+
+from __future__ import annotations
+
+import re
+from types import SimpleNamespace
+from typing import Any
+
+from starlette.testclient import TestClient
+
+from contests.models import Round
+from core.db import Database
+from core.models import utcnow
+from results.services import count_round, publish
+from tests.helpers import HOSTILE, make_user, sign_in
+from tests.results.factories import make_voted_round
+from tracking import queries
+
+VERSION_RE = re.compile(r'name="version" value="(\d+)"')
+CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def make_published_round(database: Database, *, publish_it: bool = True) -> Any:
+    """make_voted_round, counted and (by default) published as computed. `winners` and
+    `losers` are idea references."""
+    setup = make_voted_round(database)
+    now = utcnow()
+    with database.session(write=True) as s:
+        round_ = s.get(Round, setup.round.id)
+        assert round_ is not None
+        run = count_round(s, round_, None, now)
+        if publish_it:
+            publish(s, round_, run.id or 0, f"Statement {HOSTILE}", [], None, now)
+    with database.session() as s:
+        from sqlmodel import col, select
+
+        from ideas.models import Idea
+
+        everything = s.exec(select(Idea).order_by(col(Idea.id))).all()
+        winners = [w.idea.reference for w in queries.winners(s)]
+    return SimpleNamespace(round=setup.round, winners=winners,
+                           losers=[i.reference for i in everything
+                                   if i.reference not in winners],
+                           author=setup.author)
+
+
+def staff(app: Any, database: Database, email: str, *roles: str) -> TestClient:
+    """A signed-in client reading English."""
+    client = TestClient(app, follow_redirects=False, headers={"Accept-Language": "en"})
+    make_user(database, email, roles=roles)
+    sign_in(client, email)
+    return client
+
+
+def manage_form(client: TestClient, reference: str) -> dict[str, str]:
+    """The hidden fields of the progress form as the admin's tab loaded it."""
+    page = client.get(f"/projects/{reference}/manage")
+    assert page.status_code == 200, page.text
+    version = VERSION_RE.search(page.text)
+    token = CSRF_RE.search(page.text)
+    assert version and token
+    return {"version": version.group(1), "csrf_token": token.group(1)}
+
+
+def report(client: TestClient, reference: str, loaded: dict[str, str] | None = None,
+           files: Any = None, **fields: str) -> Any:
+    """Post the progress form (loading it first unless `loaded` holds an older tab's)."""
+    data = {"status": "in_progress", "progress": "40", "reason": "", "body": "",
+            **(loaded or manage_form(client, reference)), **fields}
+    return client.post(f"/projects/{reference}/manage", data=data, files=files)
