@@ -4,6 +4,7 @@ and the pabulib file anyone can recount. Pure functions over plain values."""
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
@@ -33,13 +34,15 @@ def engine_version() -> str:
 @dataclass(frozen=True)
 class PotInput:
     """One pot's ballot: its kind, budget, projects (idea id -> cost, in ballot order), the
-    longest ranking allowed (ordinal), and the contents of its current ballots."""
+    longest ranking allowed (ordinal), and the contents of its current ballots; with
+    `weights`, `contents` are distinct and `weights[i]` ballots say `contents[i]`."""
 
     kind: BallotKind
     budget: int
     costs: Mapping[int, int]
     max_choices: int
     contents: Sequence[str]
+    weights: Sequence[int] | None = None
 
     @property
     def ranking_length(self) -> int:
@@ -86,18 +89,24 @@ def seed_of(tie: TieBreak) -> str:
 
 
 def election_of(pot: PotInput) -> Election:
-    """The pot's election; projects are named by idea id (as text)."""
+    """The pot's election; projects are named by idea id (as text). Identical ballots are
+    read once and counted with their number (the profile is the same either way: it groups
+    equal ballots in the order they first appear)."""
     projects = [Project(str(idea), cost) for idea, cost in pot.costs.items()]
-    marks = [load_marks(c) for c in pot.contents]
+    contents, weights = pot.contents, pot.weights
+    if weights is None:
+        grouped = Counter(contents)
+        contents, weights = list(grouped), list(grouped.values())
+    marks = [load_marks(c) for c in contents]
     if pot.kind == BallotKind.ORDINAL:
         return ordinal_election(projects, pot.budget,
                                 ([str(i) for i in ranking(m)] for m in marks),
-                                borda_points(pot.ranking_length))
+                                borda_points(pot.ranking_length), weights)
     if pot.kind == BallotKind.CUMULATIVE:
         return points_election(projects, pot.budget,
-                               ({str(i): v for i, v in m.items()} for m in marks))
+                               ({str(i): v for i, v in m.items()} for m in marks), weights)
     return approval_election(projects, pot.budget, ([str(i) for i in m] for m in marks),
-                             kind=pot.kind)
+                             weights, kind=pot.kind)
 
 
 def tallies_of(election: Election) -> dict[str, dict[str, int]]:

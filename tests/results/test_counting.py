@@ -108,3 +108,25 @@ def test_publishing_a_change_needs_a_justification(database: Database) -> None:
             database.session(write=True) as s:
         services.publish(s, setup.round, run.id or 0, "Statement", [wrong], None, utcnow())
     assert refused.value.code == "bad_change"
+
+
+@pytest.mark.parametrize("kind", ["knapsack", "cumulative", "ordinal"])
+def test_identical_ballots_read_once_count_as_many(kind: str) -> None:
+    """Grouping equal ballots (as the count reads them from the database) changes nothing:
+    the same voters, scores, selection and steps as one ballot per voter."""
+    from results.counting import PotInput, election_of
+    from voting.ballots import dumps
+    from voting.tally.model import BallotKind
+    from voting.tally.rules import RuleSpec, tally
+
+    marks = [{1: 3, 2: 1}, {2: 2}, {1: 3, 2: 1}, {3: 1}, {1: 3, 2: 1}, {2: 2}]
+    contents = [dumps(BallotKind(kind), m) for m in marks]
+    costs = {1: 400, 2: 300, 3: 500}
+    each = election_of(PotInput(BallotKind(kind), 800, costs, 0, contents))
+    grouped_contents = sorted(set(contents))
+    grouped = election_of(PotInput(BallotKind(kind), 800, costs, 0, grouped_contents,
+                                   [contents.count(c) for c in grouped_contents]))
+    assert each.profile.num_voters == grouped.profile.num_voters == 6
+    assert each.scores == grouped.scores and each.votes == grouped.votes
+    spec = RuleSpec(rule="mes", completion="add1")
+    assert tally(each, spec).to_dict() == tally(grouped, spec).to_dict()
