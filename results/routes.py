@@ -121,6 +121,7 @@ def page_response(request: Request, form: Any, error: str) -> Response:
     now = request.state.now
     jury = is_jury(request)
     computed, turnout, charts_ = None, [], {}
+    closed = has_voting = False
     with db(request) as s:
         round_ = access_round(s, request)
         publication = services.publication_of(s, round_.id or 0)
@@ -131,8 +132,8 @@ def page_response(request: Request, form: Any, error: str) -> Response:
             if computed is not None:
                 turnout = queries.turnout(s, round_.id or 0)
                 charts_ = pot_charts(computed)
-        closed = services.is_voting_closed(s, round_.id or 0, now)
-        has_voting = voting_queries.round_voting(s, round_.id or 0) is not None
+            closed = services.is_voting_closed(s, round_.id or 0, now)
+            has_voting = voting_queries.round_voting(s, round_.id or 0) is not None
     return render(request, "results/page.html", {
         "round": round_, "published_html": body, "computed": computed,
         "turnout": turnout, "closed": closed, "jury": jury, "has_voting": has_voting,
