@@ -241,3 +241,33 @@ def test_a_key_file_that_is_not_a_key_is_refused(tmp_path: Path) -> None:
     with pytest.raises(signing.SigningKeyError, match="not a PEM private key"):
         signing.load_key(path)
     assert path.read_text() == "not a key"
+
+
+def test_verify_results_reads_addresses_and_finds_the_signature_next_to_the_file(
+        app: Any, database: Database, tmp_path: Path) -> None:
+    import functools
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+    class Quiet(SimpleHTTPRequestHandler):
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    published_files(app, database, tmp_path)
+    download(TestClient(app), KEY_URL, tmp_path, "city.pub")
+    server = ThreadingHTTPServer(("127.0.0.1", 0),
+                                 functools.partial(Quiet, directory=str(tmp_path)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        base = f"http://127.0.0.1:{server.server_address[1]}"
+        good = CliRunner().invoke(verify_results, [f"{base}/results.json",
+                                                   "--public-key", f"{base}/city.pub"])
+        assert good.exit_code == 0 and good.output.startswith("OK: "), good.output
+        missing = CliRunner().invoke(verify_results, [f"{base}/nothing.json",
+                                                      "--public-key", f"{base}/city.pub"])
+        assert missing.exit_code == 1
+        assert missing.output.startswith(f"NOT OK: cannot download {base}/nothing.json")
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
