@@ -83,8 +83,15 @@ def negotiate(accept_language: str, default: str) -> str:
     return default
 
 
+@cache
+def _parsed_locale(code: str) -> Locale:
+    return Locale.parse(code)
+
+
 def _babel_locale() -> Locale:
-    return Locale.parse(get_locale())
+    # Parsed once per language: a page formats dozens of sums and dates, and Locale.parse
+    # builds a new object (and looks up its data) on every call.
+    return _parsed_locale(get_locale())
 
 
 def local_time(value: datetime) -> datetime:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, Column, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, Column, Index, String, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from core.models import utcnow
@@ -38,6 +38,14 @@ class Idea(SQLModel, table=True):
                         name="idea_latitude_range"),
         CheckConstraint("longitude IS NULL OR (longitude >= -180 AND longitude <= 180)",
                         name="idea_longitude_range"),
+        # The public list: visible ideas (hidden_at IS NULL) in each sort order, so a page is
+        # read off an index instead of sorting every idea; and (hidden_at, status) counts
+        # them from the index alone. Leading with hidden_at also steers SQLite's planner to
+        # these before it has statistics (see migration 0008).
+        Index("ix_idea_hidden_published", "hidden_at", "published_at"),
+        Index("ix_idea_hidden_supports", "hidden_at", "support_count"),
+        Index("ix_idea_hidden_cost", "hidden_at", "estimated_cost"),
+        Index("ix_idea_hidden_status", "hidden_at", "status"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -68,7 +76,7 @@ class Idea(SQLModel, table=True):
     hidden_at: datetime | None = None
     hidden_reason: str = Field(default="", max_length=300)
     #: For status "duplicate": the idea this one repeats.
-    duplicate_of_id: int | None = Field(default=None, foreign_key="idea.id")
+    duplicate_of_id: int | None = Field(default=None, foreign_key="idea.id", index=True)
 
 
 class IdeaVersion(SQLModel, table=True):

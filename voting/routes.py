@@ -165,10 +165,13 @@ async def ballot_cast(request: Request) -> Response:
             raise services.VoteRefused("invalid", [ballots.Problem("bad_mark")])
         with db(request, write=True) as s:
             round_ = access_round(s, request)
+            # Lock first, so the ballot read for the access check is the one cast_ballot
+            # validates against (it locks again, a no-op, and reuses the ballot).
+            services.lock_round(s, round_.id or 0)
             ballot = access_pot(s, request, user)
             receipt = services.cast_ballot(s, round_, ballot.pot.id or 0, voter_of(s, user),
                                            marks, key=_key(request), now=request.state.now,
-                                           age_ok=age_ok)
+                                           age_ok=age_ok, ballot=ballot)
     except services.VoteRefused as exc:
         with db(request) as s:
             context = _context(s, request, user)

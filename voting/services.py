@@ -132,7 +132,7 @@ def _participate(s: Session, round_id: int, voter: Voter, now: datetime) -> None
 
 def cast_ballot(s: Session, round_: Round, pot_id: int, voter: Voter, marks: Marks, *,
                 key: bytes, now: datetime, age_ok: bool = True,
-                replace: bool = True) -> Receipt:
+                replace: bool = True, ballot: PotBallot | None = None) -> Receipt:
     """Cast (or, with `replace`, re-cast) the voter's ballot in one pot.
 
     In the caller's transaction: lock the round, check the voting phase is open and the
@@ -140,10 +140,14 @@ def cast_ballot(s: Session, round_: Round, pot_id: int, voter: Voter, marks: Mar
     ballot in this pot superseded, and append one log entry. Guarantees: at most one current
     ballot per voter and pot (also a unique constraint), a log without gaps whose every
     entry covers the previous one. Raises VoteRefused (nothing is written then).
+
+    `ballot`: the pot's ballot when the caller already loaded it in this transaction after
+    locking the round (saves loading it twice); otherwise it is loaded here.
     """
     assert round_.id is not None
     voting = lock_round(s, round_.id)
-    ballot = pot_ballot(s, round_.id, pot_id)
+    if ballot is None or ballot.pot.id != pot_id or ballot.pot.round_id != round_.id:
+        ballot = pot_ballot(s, round_.id, pot_id)
     if voting is None or ballot is None:
         raise VoteRefused("not_set_up")
     if not is_phase_open(s, round_, Phase.VOTING, now):
