@@ -126,20 +126,25 @@ def pabulib_rule(spec: RuleSpec) -> str:
     return "equalshares-comparison" if spec.comparison != "none" else "equalshares"
 
 
+def _vote_row(kind: BallotKind, marks: Mapping[int, int]) -> tuple[str, str]:
+    if kind == BallotKind.ORDINAL:
+        return ",".join(str(i) for i in ranking(marks)), ""
+    if kind == BallotKind.CUMULATIVE:
+        order = sorted(marks, key=lambda i: (-marks[i], i))
+        return ",".join(str(i) for i in order), ",".join(str(marks[i]) for i in order)
+    return ",".join(str(i) for i in sorted(marks)), ""
+
+
 def vote_rows(kind: BallotKind, contents: Iterable[str]) -> list[list[str]]:
     """Anonymised VOTES rows: ballots sorted by what they say (never by when they were cast),
     numbered from 1; cumulative rows list points in decreasing order."""
+    seen: dict[str, tuple[str, str]] = {}  # identical ballots are common: read each once
     rows: list[tuple[str, str]] = []
     for content in contents:
-        marks = load_marks(content)
-        if kind == BallotKind.ORDINAL:
-            rows.append((",".join(str(i) for i in ranking(marks)), ""))
-        elif kind == BallotKind.CUMULATIVE:
-            order = sorted(marks, key=lambda i: (-marks[i], i))
-            rows.append((",".join(str(i) for i in order),
-                         ",".join(str(marks[i]) for i in order)))
-        else:
-            rows.append((",".join(str(i) for i in sorted(marks)), ""))
+        row = seen.get(content)
+        if row is None:
+            row = seen[content] = _vote_row(kind, load_marks(content))
+        rows.append(row)
     rows.sort()
     if kind == BallotKind.CUMULATIVE:
         return [[str(n), vote, points] for n, (vote, points) in enumerate(rows, start=1)]
