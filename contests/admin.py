@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -188,8 +189,13 @@ async def round_pots(request: Request) -> Response:
     form, pots = forms.pots_form(data, district_ids)
     if pots is None:
         return await _round_page(request, round_id, pots_form=form)
-    with db(request, write=True) as s:
-        services.set_pots(s, access_round(s, request), pots, admin.id, request.state.now)
+    try:
+        with db(request, write=True) as s:
+            services.set_pots(s, access_round(s, request), pots, admin.id, request.state.now)
+    except IntegrityError:  # a left-out budget already has a ballot, votes or results
+        form.errors[forms.CITY_POT] = _("A budget that is on a ballot or has votes cannot "
+                                        "be removed. Keep an amount for it.")
+        return await _round_page(request, round_id, pots_form=form)
     return redirect(request, f"/admin/rounds/{round_id}", _("The budgets are saved."))
 
 

@@ -103,7 +103,7 @@ async def idea_detail(request: Request) -> Response:
     return render(request, "ideas/detail.html", {
         "page": page, "idea": idea, "threads": threads, "supported": supported,
         "supports_left": page.round.max_supports_per_person - used,
-        "can_edit": rules.can_edit(viewer, idea),
+        "can_edit": rules.can_edit(viewer, idea, phase),
         "can_submit": rules.can_submit(viewer, idea, page.round, phase),
         "can_withdraw": rules.can_withdraw(viewer, idea),
         "can_support": rules.can_support(viewer.user, idea, page.round, phase),
@@ -240,9 +240,10 @@ async def idea_edit(request: Request) -> Response:
         idea = _access(s, request)
         round_ = s.get(Round, idea.round_id)
         assert round_ is not None
+        phase = _open_phase(s, round_, request)
         context: dict[str, object] = {"round": round_, "idea": idea, **_choices(s, round_),
                                       "attachments": queries.idea_page(s, idea).attachments}
-    if not rules.can_edit(viewer, idea):
+    if not rules.can_edit(viewer, idea, phase):
         raise HTTPException(403, _("This idea can no longer be edited."))
     if request.method == "GET":
         values = {"title": idea.title, "summary": idea.summary,
@@ -326,7 +327,9 @@ async def attachment_delete(request: Request) -> Response:
     await read_form(request)
     with db(request, write=True) as s:
         idea = _access(s, request)
-        if not rules.can_edit(viewer, idea):
+        round_ = s.get(Round, idea.round_id)
+        assert round_ is not None
+        if not rules.can_edit(viewer, idea, _open_phase(s, round_, request)):
             raise HTTPException(403, _("This idea can no longer be edited."))
         attachment = s.get(Attachment, request.path_params["attachment_id"])
         if attachment is None or attachment.idea_id != idea.id:

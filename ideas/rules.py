@@ -45,8 +45,15 @@ def can_view(viewer: Viewer, idea: Idea) -> bool:
     return is_public(idea) and idea.hidden_at is None
 
 
-def can_edit(viewer: Viewer, idea: Idea) -> bool:
-    return is_author(viewer, idea) and idea.status in EDITABLE_STATUSES
+def can_edit(viewer: Viewer, idea: Idea, open_phase: str | None) -> bool:
+    """The author, while the idea can still be (re)submitted: a draft during the submission
+    phase, an idea sent back for changes during submission or moderation. No edits after the
+    deadline or after screening."""
+    if not is_author(viewer, idea) or idea.status not in EDITABLE_STATUSES:
+        return False
+    if idea.status == IdeaStatus.CHANGES_REQUESTED:
+        return open_phase in (Phase.SUBMISSION, Phase.MODERATION)
+    return open_phase == Phase.SUBMISSION
 
 
 def is_eligible(user: User | None, round_: Round) -> bool:
@@ -61,11 +68,7 @@ def can_propose(user: User | None, round_: Round, open_phase: str | None) -> boo
 def can_submit(viewer: Viewer, idea: Idea, round_: Round, open_phase: str | None) -> bool:
     """A first submission needs the submission phase; a resubmission after a request for
     changes may also come during moderation."""
-    if not can_edit(viewer, idea) or not is_eligible(viewer.user, round_):
-        return False
-    if idea.status == IdeaStatus.CHANGES_REQUESTED:
-        return open_phase in (Phase.SUBMISSION, Phase.MODERATION)
-    return open_phase == Phase.SUBMISSION
+    return can_edit(viewer, idea, open_phase) and is_eligible(viewer.user, round_)
 
 
 def can_withdraw(viewer: Viewer, idea: Idea) -> bool:

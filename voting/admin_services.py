@@ -10,7 +10,8 @@ from datetime import datetime
 
 from sqlmodel import Session, col, func, select
 
-from contests.models import Round
+from contests.models import Phase, Round
+from contests.services import is_phase_open
 from core.audit import record
 from voting import ballots
 from voting.forms import VotingSettings
@@ -112,6 +113,8 @@ def enter_paper(s: Session, round_: Round, serial: str, clerk_id: int, pot_id: i
     ballot = pot_ballot(s, round_.id, pot_id)
     if ballot is None:
         raise VoteRefused("not_set_up")
+    if not is_phase_open(s, round_, Phase.VOTING, now):  # not even a first reading
+        raise VoteRefused("closed")
     problems = ballots.check_ballot(ballot.rules, marks)
     if problems:
         raise VoteRefused("invalid", problems)

@@ -17,7 +17,7 @@ from core.forms import Form
 from core.i18n import gettext as _
 from core.models import District, Role
 from core.templating import render
-from core.web import as_int, db, read_form, redirect, require_role
+from core.web import as_int, db, read_form, redirect, require_role, require_user
 from ideas.models import Idea, IdeaStatus
 from voting import admin_services as services
 from voting import forms, queries
@@ -35,6 +35,14 @@ def access_round(s: Session, request: Request) -> Round:
     if round_ is None:
         raise HTTPException(404)
     return round_
+
+
+def require_clerk(request: Request) -> Any:
+    """Polling clerks, and admins (who enter paper ballots too); anonymous people sign in."""
+    user = require_user(request)
+    if not request.state.roles & {Role.CLERK, Role.ADMIN}:
+        raise HTTPException(403, _("You do not have permission to do this."))
+    return user
 
 
 def _pots(s: Session, round_id: int) -> list[tuple[RoundPot, District | None]]:
@@ -159,7 +167,7 @@ async def paper_resolve(request: Request) -> Response:
 
 async def clerk_entry(request: Request) -> Response:
     """A polling clerk reads one paper ballot in; a second clerk reads it again."""
-    clerk = require_role(request, Role.CLERK)
+    clerk = require_clerk(request)
     settings = request.app.state.settings
     form, message = Form(), None
     with db(request) as s:
