@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import math
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -58,8 +57,8 @@ def add1_increment(budget: Money, voters: int) -> int:
     hundreds of thousands of reruns."""
     if voters <= 0 or budget <= 0:
         return 1
-    share = budget / voters
-    return 10 ** max(0, math.floor(math.log10(share)) - 3) if share >= 1 else 1
+    digits = len(str(int(budget // voters)))  # exact: no float for huge budgets
+    return 10 ** max(0, digits - 4)
 
 
 def standard_specs(election: Election, tie_break: TieBreak = DEFAULT_TIE_BREAK
@@ -130,8 +129,9 @@ class Simulation:
 
     @property
     def reference(self) -> RuleRun:
-        """The rule the others are compared with: the official one, else greedy."""
-        return next((r for r in self.runs if r.official), self.runs[0])
+        """The rule the others are compared with: the official one, else (or when it could
+        not be counted) greedy."""
+        return next((r for r in self.runs if r.official and not r.stopped), self.runs[0])
 
     @property
     def everywhere(self) -> tuple[Line, ...]:

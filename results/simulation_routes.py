@@ -115,17 +115,23 @@ class SimulationView:
     official_name: str
 
 
-def view_of(sim: Simulation, official: str, official_name: str) -> SimulationView:
+def view_of(sim: Simulation, official: str, official_name: str, note: str = ""
+            ) -> SimulationView:
+    """`official` explains the file's or round's own rule when it has a column of its own;
+    `note` is added to the standard rule that is the official one."""
     names = rule_names()
     columns = []
     for run in sim.runs:
         if run.key == "official":
             columns.append(Column(run, official_name, official))
-        else:
-            name, explanation = names[run.key]
-            if run.official:
-                explanation = f"{explanation} {official}"
-            columns.append(Column(run, name, explanation))
+            continue
+        name, explanation = names[run.key]
+        if run.spec.completion in ("add1", "add1u") and run.spec.increment != 1:
+            explanation += " " + _("Each step raises every share by %(step)s.",
+                                   step=format_number(int(run.spec.increment)))
+        if run.official and note:
+            explanation += " " + note
+        columns.append(Column(run, name, explanation))
     return SimulationView(sim, columns, summary(sim, columns), official_name)
 
 
@@ -203,7 +209,7 @@ async def _simulate_file(request: Request, data: FormData, admin_id: int) -> Res
     meta = result.meta
     currency = meta.get("currency", "").strip()[:10]
     official = official_text("file", meta.get("rule", "")) if result.rule_known else ""
-    view = view_of(sim, official, _("The file's rule"))
+    view = view_of(sim, official, _("The file's rule"), official)
     return render(request, TEMPLATE, page_context(
         request, file_result={"name": name, "meta": meta, "view": view,
                               "rule_known": result.rule_known,

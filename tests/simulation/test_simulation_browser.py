@@ -1,0 +1,72 @@
+"""The simulation page in Chromium, with and without JavaScript: an admin uploads a real
+pabulib file and then simulates the demo's finished round; every page passes axe-core."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.browser.axe_check import AxeChecker
+from tests.browser.conftest import CHROMIUM, Watched
+from tests.tally.tally_helpers import pabulib_file
+
+pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(),
+                                reason="Debian's chromium is not installed")
+
+
+@pytest.fixture(scope="module")
+def axe(browser: Any) -> Iterator[AxeChecker]:
+    checker = AxeChecker(browser)
+    yield checker
+    checker.close()
+
+
+@pytest.mark.parametrize("js", [True, False], ids=["js", "nojs"])
+def test_an_admin_compares_the_rules_in_the_browser(browser: Any, live_server: str,
+                                                    axe: AxeChecker, js: bool) -> None:
+    path = pabulib_file("Netherlands_Assen_2024.pb")
+    context = browser.new_context(java_script_enabled=js, locale="en",
+                                  extra_http_headers={"Accept-Language": "en"},
+                                  viewport={"width": 1280, "height": 900})
+    who = Watched(context.new_page(), live_server)
+    page = who.page
+    name = "js" if js else "nojs"
+    try:
+        page.goto(f"{live_server}/signin")
+        page.fill("#field-email", "admin@demo.shaar.kg")
+        page.fill("#field-password", "demo-admin-pass")
+        page.click("form[action='/signin'] button[type=submit]")
+        page.wait_for_url(f"{live_server}/")
+        page.goto(f"{live_server}/admin")
+        page.click("a[href='/admin/simulate']")
+        axe.check(page, f"simulate-{name}-form", javascript=js)
+
+        page.set_input_files("#field-file", str(path))
+        page.click("form:has(#field-file) button[type=submit]")
+        table = page.locator("#file-table")
+        assert table.locator("caption").count() == 1
+        assert table.locator("tbody tr").count() == 14
+        who.shot(f"simulate-{name}-file")
+        axe.check(page, f"simulate-{name}-file", javascript=js)
+
+        page.select_option("#field-round", index=0)
+        page.click("form:has(#field-round) button[type=submit]")
+        assert page.locator("table[id^=pot-]").count() >= 1
+        who.shot(f"simulate-{name}-round")
+        axe.check(page, f"simulate-{name}-round", javascript=js)
+
+        broken = path.parent / "missing.pb"
+        assert not broken.exists()
+        page.set_input_files("#field-file", files=[{"name": "broken.pb",
+                                                     "mimeType": "text/plain",
+                                                     "buffer": b"VOTES\n"}])
+        page.click("form:has(#field-file) button[type=submit]")
+        assert "not a valid pabulib file" in page.locator(".error-summary").inner_text()
+        axe.check(page, f"simulate-{name}-error", javascript=js)
+        assert [e for e in who.errors if "422" not in e] == [] and who.foreign == []
+    finally:
+        context.close()
+    axe.assert_clean()
