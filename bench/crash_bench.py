@@ -112,6 +112,9 @@ def main() -> int:
     downtime = 0.0
     try:
         stream.start()
+        # Kills count from the moment ballots flow (signing in takes a while on a busy machine).
+        wait_for(lambda: stream.count() >= args.residents, 60)
+        began = time.monotonic()
         for kill in range(1, args.kills + 1):
             time.sleep(rng.uniform(*args.between))
             server.kill()
