@@ -45,7 +45,7 @@ def shaar_tally(path: Any, *args: str) -> set[str]:
     """What `shaar tally FILE --json ...` selects."""
     out = CliRunner().invoke(tally_command, [str(path), *args, "--json"])
     assert out.exit_code == 0, out.output
-    return set(json.loads(out.output)["selected"])
+    return set(json.loads(out.stdout)["selected"])  # a progress bar may go to stderr
 
 
 def audit_entries(database: Database) -> list[AuditEntry]:
