@@ -107,7 +107,9 @@ def test_a_city_file_with_tens_of_thousands_of_voters_simulates_in_seconds(
     rows = tables(response.text)["file-table"]
     assert len(rows) == 1 + 83 + 3  # header, one row per project, three totals
     assert not any("not counted" in cell for row in rows for cell in row)  # none stopped
-    assert elapsed < 10, f"took {elapsed:.1f} s"
+    # About 1.5 s on an idle 2-core machine (parsing 0.1 s, add1 1 s); the margin is for a
+    # machine shared with other test runs, where add1 alone can take six times as long.
+    assert elapsed < 20, f"took {elapsed:.1f} s"
 
 
 @pytest.mark.parametrize(("body", "message"), [
