@@ -125,6 +125,30 @@ OWN_DRAFT = who(NOT_FOUND, anonymous=SIGN_IN, author=YES)  # others cannot tell 
 
 AFTER_PUBLICATION = ("results", "implementation")
 
+#: What each {placeholder} of a path or form names in the test's world.
+PLACEHOLDERS = {
+    "round": "the round (the one in the phase tested)",
+    "pot": "the round's city-wide budget, which everyone votes in",
+    "other_pot": "the budget of district 2, where none of the people live",
+    "idea": "a published idea by the author, with a photo and the author's comment",
+    "idea_id": "its number", "idea_version": "its version",
+    "spare": "another published idea by the author", "spare_version": "its version",
+    "draft": "the author's draft, with a photo", "draft_version": "its version",
+    "attachment": "the draft's photo", "draft_file": "the stored file of the draft's photo",
+    "file": "the stored file of the published idea's photo",
+    "changes": "the author's idea that a moderator sent back for changes",
+    "submitted": "the author's idea waiting for moderation", "submitted_version": "its version",
+    "admitted_id": "the number of the author's idea admitted to the city-wide ballot",
+    "comment": "the author's comment on the published idea",
+    "receipt": "the receipt of the resident's ballot",
+    "sheet": "a paper ballot read by one clerk so far",
+    "run": "the round's latest count (0 before counting)",
+    "user": "the account of a bystander (a resident none of the others)",
+    "contest": "the contest", "category": "a category",
+    "token": "a made-up confirmation or password-reset token",
+    "provider": "a sign-in provider that is not configured",
+}
+
 TABLE: tuple[E, ...] = (
     # --- accounts: public forms; a token in the path is the credential -------------------
     E("accounts:signup", "GET", "/signup", EVERYONE),
@@ -305,7 +329,10 @@ TABLE: tuple[E, ...] = (
     # --- jury ------------------------------------------------------------------------------
     E("jury:index", "GET", "/jury", JURY),
     E("jury:round", "GET", "/jury/rounds/{round}", JURY),
-    E("jury:idea", "GET", "/jury/ideas/{idea}", JURY),
+    E("jury:idea", "GET", "/jury/ideas/{idea}", JURY, case="published"),
+    E("jury:idea", "GET", "/jury/ideas/{submitted}",
+      who(FORBIDDEN, anonymous=SIGN_IN, jury=NOT_FOUND, admin=NOT_FOUND),
+      case="waiting for moderation", note="only ideas up for review exist here"),
     E("jury:assess", "POST", "/jury/ideas/{idea}/assess", only("jury"), allowed=INVALID,
       phases=("jury_review",),
       note="a juror's own judgement, not an admin's; the empty form is refused after the "
@@ -328,10 +355,11 @@ SHORT = {SIGN_IN: "sign in", YES: "yes", CLOSED: "closed"}
 
 def _cell(entry: E, role: str, phase: str | None) -> str:
     answer = entry.answer(role, phase)
-    if entry.who[role] == YES and entry.phases is None or (
-            entry.who[role] == YES and phase in (entry.phases or ())):
-        return f"**yes** ({answer})"
-    return answer
+    if entry.who[role] != YES:
+        return answer
+    if entry.phases is not None and phase not in entry.phases:
+        return f"closed ({answer})"
+    return f"**yes** ({answer})"
 
 
 def _path(entry: E) -> str:
@@ -351,10 +379,11 @@ def render_doc(table: Iterable[E] = TABLE) -> str:
         "People: **anonymous**; **resident** (a verified resident with no role); **author** "
         "(a resident who wrote the ideas in question); **moderator**, **jury** (a juror, not "
         "the chair), **clerk** (polling clerk) and **admin**, each a resident with that one "
-        "role. Paths name objects of the test world: ‹idea› a published idea by the author, "
-        "‹draft› the author's draft, ‹submitted› the author's idea waiting for moderation, "
-        "‹comment› the author's comment, ‹user› someone else's account, ‹pot› the city-wide "
-        "budget of the round.",
+        "role.",
+        "",
+        "Paths name objects of the test world:",
+        "",
+        *(f"- ‹{name}›: {text}" for name, text in PLACEHOLDERS.items()),
         "",
         "Answers:",
         "",
@@ -363,7 +392,9 @@ def render_doc(table: Iterable[E] = TABLE) -> str:
     out += ["", "**yes** marks the people allowed; the answer in brackets is what the test "
             "gets for its request (several POSTs send an incomplete form on purpose, so the "
             "allowed answer is a refusal that comes after the permission check and nothing "
-            "changes).", "", "## In any phase of a round", "",
+            "changes). **closed** marks people who would be allowed in another phase.", "",
+            "## In any phase of a round", "",
+            "Tested in the round that is open for voting.", "",
             "| route | method | path | " + " | ".join(ROLES) + " | note |",
             "|---" * (len(ROLES) + 4) + "|"]
     for e in entries:

@@ -31,6 +31,7 @@ from tests.permission_table import (
     DEFAULT_PHASE,
     DOC,
     PHASES,
+    PLACEHOLDERS,
     ROLES,
     SIGN_IN,
     TABLE,
@@ -76,9 +77,10 @@ def _photo(s: Any, settings: Settings, idea_id: int, author_id: int) -> Attachme
     return attachment
 
 
-def build_world(database: Database, settings: Settings) -> dict[str, Any]:
-    """A contest with a round per phase, its ideas, ballots and results; the people; and
-    per phase the values that fill an entry's {placeholders}."""
+def build_world(database: Database, settings: Settings,
+                phases: tuple[str, ...] = PHASES) -> dict[str, Any]:
+    """A contest with a round per phase (of `phases`), its ideas, ballots and results; the
+    people; and per phase the values that fill an entry's {placeholders}."""
     from results.services import count_round, publish
     from voting.models import BallotItem, Channel, PaperSheet, PotVoting, RoundVoting
     from voting.services import Voter, ballot_key, cast_ballot
@@ -108,7 +110,7 @@ def build_world(database: Database, settings: Settings) -> dict[str, Any]:
     key = ballot_key(settings.secret_key)
     voting_at = PHASES.index(Phase.VOTING)
     fills: dict[str, dict[str, Any]] = {}
-    for number, phase in enumerate(PHASES, start=1):
+    for number, phase in enumerate(phases, start=1):
         index = PHASES.index(phase)
         with database.session(write=True) as s:
             round_ = Round(contest_id=base["contest"], number=number, title=f"Round {HOSTILE}",
@@ -239,7 +241,7 @@ def run_order(entries: list[E]) -> list[E]:
 
 def check(app: Any, database: Database, settings: Settings, entries: list[E],
           phase: str) -> list[str]:
-    world = build_world(database, settings)
+    world = build_world(database, settings, (phase,))
     browsers = clients(app, database, settings, world["people"])
     signer = URLSafeSerializer(settings.secret_key, salt="flash")
     values = world["fills"][phase]
@@ -281,6 +283,16 @@ def test_the_table_is_well_formed() -> None:
         assert e.phases is None or (e.phases and set(e.phases) <= set(PHASES)), e.key
         assert e.method == "GET" or e.method == "POST", e.key
         assert not e.probe or e.method != "GET", e.key
+
+
+def test_every_placeholder_is_explained_and_filled(app: Any, database: Database,
+                                                   settings: Settings) -> None:
+    used = {name for e in TABLE for text in (e.path, *e.probe, *(
+        v for value in e.probe.values() for v in (value if isinstance(value, list) else [value])
+    )) for name in re.findall(r"\{(\w+)\}", text)}
+    assert used <= set(PLACEHOLDERS), used - set(PLACEHOLDERS)
+    fills = build_world(database, settings)["fills"]
+    assert all(set(PLACEHOLDERS) <= set(fills[phase]) for phase in PHASES)
 
 
 def test_the_document_is_up_to_date() -> None:
