@@ -62,7 +62,7 @@ class AppProcess:
         self.base = f"http://127.0.0.1:{self.port}"
         self.process: subprocess.Popen[bytes] | None = None
 
-    def start(self, timeout: float = 30) -> float:
+    def start(self, timeout: float = 60) -> float:
         """Start the server and wait until /healthz answers; return how long that took."""
         began = time.monotonic()
         with self.log.open("ab") as out:  # the child keeps its own copy of the descriptor
@@ -74,7 +74,9 @@ class AppProcess:
             if self.process.poll() is not None:
                 break
             try:
-                if httpx.get(f"{self.base}/healthz", timeout=2).status_code == 200:
+                # A long read timeout: on a busy machine /healthz waits behind the ballots
+                # of residents who reconnected first.
+                if httpx.get(f"{self.base}/healthz", timeout=15).status_code == 200:
                     return time.monotonic() - began
             except httpx.TransportError:
                 time.sleep(0.05)
