@@ -19,7 +19,7 @@ import pytest
 from sqlmodel import col, select
 
 from core.db import Database
-from core.settings import ROOT
+from core.settings import ROOT, Settings, SettingsError
 from tests.helpers import clear_of_window_edge, make_user
 from tests.serving import AppProcess, csrf, receipt_in, server_env, signed_in
 from tests.voting.factories import make_voter, make_voting_round
@@ -134,3 +134,11 @@ def test_processes_starting_at_once_agree_on_the_generated_development_secret(
         assert len(secrets) == 1 and len(secrets.pop()) >= 40
         assert (folder / "secret_key").read_text().strip() == outputs[0][0].strip()
         assert [p.name for p in folder.iterdir()] == ["secret_key"]  # no temporary left
+
+
+def test_an_empty_generated_secret_stops_the_start_instead_of_signing_with_no_key(
+        tmp_path: Path) -> None:
+    """An older version could leave an empty var/secret_key when killed while writing it."""
+    (tmp_path / "secret_key").write_text("")
+    with pytest.raises(SettingsError, match="secret_key is empty"):
+        Settings.from_env({"SHAAR_VAR_DIR": str(tmp_path)})
