@@ -117,13 +117,16 @@ class IdeaPage:
 
 
 def idea_page(db: Session, idea: Idea) -> IdeaPage:
-    round_ = db.get(Round, idea.round_id)
-    author = db.get(User, idea.author_id)
-    assert round_ is not None and author is not None
+    # One query for the idea's round, author, district and category (not four round trips).
+    round_, author, district, category = db.exec(
+        select(Round, User, District, Category).select_from(Round)
+        .join(User, col(User.id) == idea.author_id)
+        .join(District, col(District.id) == idea.district_id, isouter=True)
+        .join(Category, col(Category.id) == idea.category_id, isouter=True)
+        .where(Round.id == idea.round_id)
+    ).one()
     return IdeaPage(
-        idea=idea, round=round_, author=author,
-        district=db.get(District, idea.district_id) if idea.district_id else None,
-        category=db.get(Category, idea.category_id) if idea.category_id else None,
+        idea=idea, round=round_, author=author, district=district, category=category,
         attachments=list(db.exec(select(Attachment).where(Attachment.idea_id == idea.id)
                                  .order_by(col(Attachment.position), col(Attachment.id))).all()),
         timeline=list(db.exec(select(IdeaStatusChange).where(IdeaStatusChange.idea_id == idea.id)
