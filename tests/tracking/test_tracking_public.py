@@ -59,6 +59,15 @@ def test_a_project_that_did_not_win_has_no_tracking(client: TestClient, app: Any
     assert loser not in {p["reference"] for p in client.get("/api/projects").json()["projects"]}
 
 
+def test_the_jury_s_changes_decide_who_is_tracked(client: TestClient,
+                                                 database: Database) -> None:
+    published = make_published_round(database, overrule=True)
+    assert published.added in published.winners
+    assert published.removed not in published.winners
+    assert 'id="tracking"' in client.get(f"/ideas/{published.added}").text
+    assert 'id="tracking"' not in client.get(f"/ideas/{published.removed}").text
+
+
 def report_status(admin: TestClient, reference: str) -> int:
     data = {"status": "done", "progress": "100", "version": "0",
             "csrf_token": csrf_of(admin, "/projects")}

@@ -11,7 +11,8 @@ from starlette.testclient import TestClient
 from contests.models import Round
 from core.db import Database
 from core.models import utcnow
-from results.services import count_round, publish
+from results.queries import run_view
+from results.services import Change, count_round, publish
 from tests.helpers import HOSTILE, make_user, sign_in
 from tests.results.factories import make_voted_round
 from tracking import queries
@@ -20,17 +21,28 @@ VERSION_RE = re.compile(r'name="version" value="(\d+)"')
 CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
-def make_published_round(database: Database, *, publish_it: bool = True) -> Any:
-    """make_voted_round, counted and (by default) published as computed. `winners` and
-    `losers` are idea references."""
+def make_published_round(database: Database, *, publish_it: bool = True,
+                         overrule: bool = False) -> Any:
+    """make_voted_round, counted and (by default) published; with `overrule` the jury
+    removes the first computed winner of a pot and adds a project that did not win there.
+    `winners` and `losers` are idea references; `removed` and `added` those the jury moved."""
     setup = make_voted_round(database)
     now = utcnow()
+    moved: dict[str, str] = {}
     with database.session(write=True) as s:
         round_ = s.get(Round, setup.round.id)
         assert round_ is not None
         run = count_round(s, round_, None, now)
+        changes = []
+        if overrule:
+            pot = run_view(s, run, None).pots[0]
+            removed = next(r for r in pot.rows if r.computed)
+            added = next(r for r in pot.rows if not r.computed)
+            changes = [Change(pot.pot.id or 0, removed.idea.id or 0, "remove", "Too costly."),
+                       Change(pot.pot.id or 0, added.idea.id or 0, "add", "Urgent.")]
+            moved = {"removed": removed.idea.reference, "added": added.idea.reference}
         if publish_it:
-            publish(s, round_, run.id or 0, f"Statement {HOSTILE}", [], None, now)
+            publish(s, round_, run.id or 0, f"Statement {HOSTILE}", changes, None, now)
     with database.session() as s:
         from sqlmodel import col, select
 
@@ -41,7 +53,7 @@ def make_published_round(database: Database, *, publish_it: bool = True) -> Any:
     return SimpleNamespace(round=setup.round, winners=winners,
                            losers=[i.reference for i in everything
                                    if i.reference not in winners],
-                           author=setup.author)
+                           author=setup.author, **moved)
 
 
 def staff(app: Any, database: Database, email: str, *roles: str) -> TestClient:
