@@ -77,6 +77,22 @@ def _photo(s: Any, settings: Settings, idea_id: int, author_id: int) -> Attachme
     return attachment
 
 
+def _progress_photo(s: Any, settings: Settings, idea_id: int, admin_id: int, now: Any) -> str:
+    from tracking.models import ProjectPhoto, ProjectUpdate
+
+    update = ProjectUpdate(idea_id=idea_id, author_id=admin_id, status="in_progress",
+                           progress=10, status_changed=True, body=f"Started {HOSTILE}",
+                           created_at=now)
+    s.add(update)
+    s.flush()
+    name = f"{secrets.token_hex(16)}.png"
+    (settings.upload_dir / name).write_bytes(PNG)
+    s.add(ProjectPhoto(update_id=update.id or 0, stored_name=name, original_name="site.png",
+                       content_type="image/png", size=len(PNG), width=1, height=1,
+                       alt=f"The site {HOSTILE}"))
+    return name
+
+
 def build_world(database: Database, settings: Settings,
                 phases: tuple[str, ...] = PHASES) -> dict[str, Any]:
     """A contest with a round per phase (of `phases`), its ideas, ballots and results; the
@@ -156,7 +172,8 @@ def build_world(database: Database, settings: Settings,
                     "changes": changes.reference, "submitted": submitted.reference,
                     "submitted_version": submitted.version,
                     "spare": spare.reference, "spare_version": spare.version,
-                    "admitted_id": admitted.id, "comment": comment.id,
+                    "admitted": admitted.reference, "admitted_id": admitted.id,
+                    "project_photo": f"{'0' * 32}.png", "comment": comment.id,
                     "attachment": draft_photo.id, "draft_file": draft_photo.stored_name,
                     "file": photo.stored_name, "sheet": sheet.id, "receipt": "0" * 64,
                     "run": 0}
@@ -178,6 +195,8 @@ def build_world(database: Database, settings: Settings,
                 if phase in (Phase.RESULTS, Phase.IMPLEMENTATION):
                     publish(s, fresh, run.id or 0, f"Statement {HOSTILE}", [], people["admin"],
                             now)
+                    fill["project_photo"] = _progress_photo(s, settings, admitted.id or 0,
+                                                            people["admin"], now)
         fills[phase] = fill
     return {"people": people, "fills": fills}
 
