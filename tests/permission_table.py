@@ -401,7 +401,10 @@ def render_doc(table: Iterable[E] = TABLE) -> str:
         "Generated from `tests/permission_table.py` by `python -m tests.permission_table "
         "--write`; do not edit by hand. `tests/test_permission_matrix.py` sends every "
         "request below as every kind of person, in a round in every phase, and fails when "
-        "an answer differs, when a route has no entry, or when this file is out of date.",
+        "an answer differs, when a route has no entry, or when this file is out of date. "
+        "It also sends every form without its CSRF token, as someone it would let through "
+        "in a phase where it is open (the answer must be 403), and asks every POST-only "
+        "route with GET (405).",
         "",
         "People: **anonymous**; **resident** (a verified resident with no role); **author** "
         "(a resident who wrote the ideas in question); **moderator**, **jury** (a juror, not "

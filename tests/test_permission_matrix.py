@@ -1,6 +1,6 @@
 """Every route, as every kind of person, in a round in every phase: exactly the answer that
 tests/permission_table.py says. A route without an entry there fails; so does a stale
-docs/permissions.md."""
+docs/permissions.md. And every form refuses a request without its CSRF token."""
 
 from __future__ import annotations
 
@@ -244,13 +244,14 @@ def observed(response: Any, flash_signer: URLSafeSerializer) -> str:
 
 def ask(entry: E, client: TestClient, token: str, values: dict[str, Any]) -> Any:
     path = fill_in(entry.path, values)
+    headers = {"Accept-Language": "en"}
     if entry.method == "GET":
-        return client.get(path)
+        return client.get(path, headers=headers)
     data: dict[str, Any] = {"csrf_token": token}
     for name, value in entry.probe.items():
         data[fill_in(name, values)] = ([fill_in(v, values) for v in value]
                                        if isinstance(value, list) else fill_in(value, values))
-    return client.request(entry.method, path, data=data)
+    return client.request(entry.method, path, data=data, headers=headers)
 
 
 def run_order(entries: list[E]) -> list[E]:
@@ -365,3 +366,30 @@ def test_paper_ballots_are_not_entered_once_voting_closed(client: TestClient,
     assert "Voting is not open in this round now." in response.text
     with database.session() as s:
         assert s.exec(select(PaperSheet)).all() == []
+
+
+def test_every_form_refuses_a_missing_csrf_token_and_a_get(app: Any, database: Database,
+                                                            settings: Settings) -> None:
+    """Asked by someone it would otherwise let through, in a phase where it is open."""
+    world = build_world(database, settings)
+    browsers = clients(app, database, settings, world["people"])
+    methods = {route.name: route.methods or set() for route in app.routes
+               if isinstance(route, Route)}
+    wrong, asked = [], 0
+    for entry in run_order([e for e in TABLE if e.method == "POST"]):
+        allowed = [role for role in RUN_ORDER if entry.who[role] == YES]
+        if not allowed:
+            continue
+        asked += 1
+        values = world["fills"][entry.phases[0] if entry.phases else DEFAULT_PHASE]
+        client, _token = browsers[allowed[0]]
+        response = ask(entry, client, "", values)
+        if response.status_code != 403 or "Your form has expired" not in response.text:
+            wrong.append(f"POST {entry.path} [{entry.name}] without a token: "
+                         f"{response.status_code}")
+        if "GET" not in methods[entry.name]:
+            got = client.get(fill_in(entry.path, values)).status_code
+            if got != 405:
+                wrong.append(f"GET {entry.path} [{entry.name}]: {got}")
+    assert not wrong, "\n" + "\n".join(wrong)
+    assert asked > 40
