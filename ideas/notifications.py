@@ -78,6 +78,10 @@ def message(row: Notification) -> str:
         return _("%(name)s replied to your comment on %(reference)s “%(title)s”.",
                  name=data.get("name", ""), reference=data.get("reference", ""),
                  title=data.get("title", ""))
+    if row.kind == "tracking":
+        from tracking.notifications import message as tracking_message
+
+        return tracking_message(data, "")
     return str(data.get("title", ""))
 
 

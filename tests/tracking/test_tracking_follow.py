@@ -57,6 +57,7 @@ def test_a_follower_hears_of_news_and_stops_when_unfollowing(
     assert mails_to(sink, "admin@example.kg") == []
     notices = resident.get("/notifications").text
     assert f'href="/ideas/{ref}"' in notices
+    assert "is now: In progress, 30% done." in notices
 
     # A progress nudge without news mails nobody.
     assert report(admin, ref, status="in_progress", progress="35").status_code == 303
