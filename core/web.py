@@ -122,7 +122,12 @@ class RequestContextMiddleware:
                 message["headers"] = headers
             await send(message)
 
-        await self.app(scope, receive, send_wrapper)
+        try:
+            await self.app(scope, receive, send_wrapper)
+        finally:
+            # Files sent to a form that expects none are never closed by its endpoint.
+            for form in state.get("open_forms", ()):
+                await form.close()
 
     def _locale(self, request: Request, preferred: str | None) -> str:
         if preferred in LOCALES:
@@ -181,6 +186,7 @@ async def read_form(request: Request) -> FormData:
     if getattr(request.state, "csrf_refused", False):
         raise HTTPException(403, i18n.gettext("This form was sent from another site."))
     form = await request.form(max_files=MAX_FORM_FILES, max_fields=MAX_FORM_FIELDS)
+    request.state.open_forms = [*getattr(request.state, "open_forms", []), form]
     presented = form.get("csrf_token") or request.headers.get("x-csrf-token")
     binding = request.state.session_token or request.state.browser_id
     if not security.csrf_valid(request.app.state.settings.secret_key, binding,

@@ -11,6 +11,7 @@ from typing import Any
 
 from tests.hostile.conftest import World
 from tests.hostile.walker import (
+    EVERYWHERE,
     MEGABYTE,
     NAUGHTY,
     ROLES,
@@ -154,7 +155,7 @@ class FormWalk:
             value = self.corpus.take(1)[0]
             fields = [(n, v) for n, v in base if n != name] + [(name, value)]
             self.post(role, url, fields, files, is_multipart, [value], value)
-        for value in self.special.take(4):
+        for value in [*EVERYWHERE, *self.special.take(3)]:
             self.post(role, url, [(n, value) for n in names], files, is_multipart, [value], value)
         # An unknown field, and no fields at all.
         self.post(role, url, [*base, ("<b>unknown</b>", "<b>1</b>")], files, is_multipart, [])

@@ -8,6 +8,7 @@ from collections import defaultdict
 
 from tests.hostile.conftest import World
 from tests.hostile.walker import (
+    EVERYWHERE,
     LONG_QUERY_VALUE,
     NAUGHTY,
     QUERY_NAMES,
@@ -79,7 +80,7 @@ def test_every_page_survives_hostile_query_and_path_values(world: World) -> None
         for i, (role, url) in enumerate(shown[info.name]):
             client = world.clients[role]
             keys = sorted(names[info.name] | set(QUERY_NAMES))
-            for value in corpus.take(1) + (special.take(3) if i == 0 else []):
+            for value in corpus.take(1) + ([*EVERYWHERE, *special.take(2)] if i == 0 else []):
                 walk.send(client, role, "GET", url, [value], params=[(k, value) for k in keys])
             if i > 0:
                 continue

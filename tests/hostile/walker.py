@@ -12,7 +12,7 @@ import itertools
 import re
 import time
 import traceback
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from typing import Any
@@ -45,6 +45,9 @@ UNICODE = ["\u202eevil\u202c <b>rtl</b>", "\ufeffbom", "zero\u200bwidth", "e\u03
 NULS = ["\x00", "a\x00b", "<b>\x00</b>", "\x00" * 200]
 #: Values for every field and query parameter besides the corpus.
 SPECIAL: list[str] = [*NUMBERS, *UNICODE, *NULS, "", " ", "<b>long</b>" * 80]
+#: Sent to every route besides its share of the rotation: a NUL (PostgreSQL refuses it in
+#: text), a number too big for any integer column, a negative one.
+EVERYWHERE = ["<b>a\x00b</b>", "99999999999999999999999999", "-1"]
 #: The longest query the test client sends (httpx refuses longer URLs; servers refuse far
 #: shorter ones, uvicorn's at about 16 kB).
 LONG_QUERY_VALUE = "<b>x</b>" * 3_000
@@ -323,12 +326,15 @@ class Walk:
         return sorted(f"{m} {r.path} ({r.name})" for r in self.routes for m in r.methods & wanted
                       if r.name not in SKIPPED and (r.name, m) not in self.exercised)
 
-    def report(self, limit: int = 40) -> str:
-        unique = list(dict.fromkeys(self.failures))
-        more = f"\n... and {len(unique) - limit} more" if len(unique) > limit else ""
-        return "\n".join(unique[:limit]) + more
-
-
-def chunks(values: list[str], size: int) -> Iterator[list[str]]:
-    for i in range(0, len(values), size):
-        yield values[i:i + size]
+    def report(self, limit: int = 30) -> str:
+        """One line per kind of failure (what went wrong, and where in our code), with the
+        first request that showed it and how many did."""
+        kinds: dict[str, list[str]] = {}
+        for failure in self.failures:
+            where, _sep, what = failure.partition(": ")
+            kind = re.sub(r"; values .*$", "", what)
+            kind = re.sub(r"'[^']*'", "'…'", kind) if "unescaped" in kind else kind
+            kinds.setdefault(kind, []).append(failure)
+        lines = [f"{len(v)}x {v[0]}" for v in kinds.values()]
+        more = f"\n... and {len(lines) - limit} more kinds" if len(lines) > limit else ""
+        return "\n".join(lines[:limit]) + more
