@@ -105,7 +105,11 @@ class Watched:
 
     def shot(self, name: str) -> None:
         ARTIFACTS.mkdir(exist_ok=True)
-        self.page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+        # caret="hide" would leave empty style attributes on every input, which htmx copies
+        # onto swapped-in elements and the CSP then refuses: the screenshot must not change
+        # the page it shows.
+        self.page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True,
+                             caret="initial")
 
 
 @pytest.fixture(params=[True, False], ids=["js", "nojs"])
