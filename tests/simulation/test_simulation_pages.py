@@ -223,3 +223,15 @@ def test_an_unknown_round_is_refused(app: Any, database: Database) -> None:
         response = simulate_round(admin, raw)
         assert response.status_code == 422, raw
         assert "Choose a round whose voting has closed." in response.text
+
+
+def test_a_stale_form_is_refused_and_its_upload_is_not_left_open(app: Any,
+                                                                database: Database) -> None:
+    import gc
+
+    admin = signed_in(app, database, "admin")
+    response = admin.post("/admin/simulate", data={"csrf_token": "stale", "source": "file"},
+                          files={"file": ("x.pb", b"META\n" * 1000, "text/plain")})
+    assert response.status_code == 403
+    gc.collect()  # an unclosed spool would warn here, and warnings fail the test
+    assert audit_entries(database) == []
