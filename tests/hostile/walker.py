@@ -12,6 +12,7 @@ import itertools
 import re
 import time
 import traceback
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
@@ -275,6 +276,8 @@ class Walk:
     exercised: set[tuple[str, str]] = field(default_factory=set)
     sent: set[str] = field(default_factory=set)
     requests: int = 0
+    #: (method, role, status) -> how many answers
+    answers: Counter[tuple[str, str, int]] = field(default_factory=Counter)
     laps: list[str] = field(default_factory=list)
     _lap: tuple[float, int] = (0.0, 0)
 
@@ -307,6 +310,7 @@ class Walk:
                                  f"{ours[-1].filename}:{ours[-1].lineno}; values "
                                  f"{[v[:60] for v in values]!r}")
             return None
+        self.answers[(method, role, response.status_code)] += 1
         if response.status_code >= 500:
             self.failures.append(f"{where}: {response.status_code}; values "
                                  f"{[v[:60] for v in values]!r}")
@@ -320,6 +324,11 @@ class Walk:
         for value in values:
             if leaks(html, value):
                 self.failures.append(f"{where}: {value[:80]!r} comes back unescaped")
+
+    def count(self, method: str, role: str | None = None, statuses: Iterable[int] = ()) -> int:
+        wanted = set(statuses)
+        return sum(n for (m, r, status), n in self.answers.items()
+                   if m == method and (role is None or r == role) and status in wanted)
 
     def missing(self, methods: Iterable[str]) -> list[str]:
         wanted = set(methods)
