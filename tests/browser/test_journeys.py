@@ -8,6 +8,9 @@ it off, between them covering every ballot type (knapsack and ranked ballots are
 Russian by test_voting.py). The round's phases are moved along by writing their dates into the
 live server's database between steps. Every page is screenshotted into test-artifacts/ and
 checked with axe-core (WCAG 2.2 AA, serious and critical violations fail).
+
+Then a ballot is filled in, reviewed and cast with the keyboard alone, with JavaScript on
+(Kyrgyz) and off (Russian).
 """
 
 from __future__ import annotations
