@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from itsdangerous import BadSignature, URLSafeSerializer
-from starlette.datastructures import FormData
+from starlette.datastructures import FormData, UploadFile
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse
@@ -50,6 +50,34 @@ def cookie_header(
     return "; ".join(parts).encode("latin-1")
 
 
+#: What a NUL character becomes: PostgreSQL cannot store NUL in text (not even compare with
+#: it), and no form control can type one. U+FFFD is what undecodable input becomes anyway.
+REPLACEMENT = "\ufffd"
+
+
+def without_nul(scope: Scope) -> None:
+    """Replace NUL in the path and the query string before anything reads them, so that a
+    `%00` in a URL is a value that matches nothing (404, or no results) rather than a 500."""
+    if "\x00" in scope["path"]:
+        scope["path"] = scope["path"].replace("\x00", REPLACEMENT)
+    query: bytes = scope.get("query_string", b"")
+    if b"%00" in query or b"\x00" in query:
+        scope["query_string"] = query.replace(b"%00", b"%EF%BF%BD").replace(b"\x00",
+                                                                            b"%EF%BF%BD")
+
+
+def form_without_nul(form: FormData) -> FormData:
+    """The same for a parsed form: its names, values and file names."""
+    items: list[tuple[str, str | UploadFile]] = []
+    for key, value in form.multi_items():
+        if isinstance(value, str):
+            value = value.replace("\x00", REPLACEMENT)
+        elif value.filename and "\x00" in value.filename:
+            value.filename = value.filename.replace("\x00", REPLACEMENT)
+        items.append((key.replace("\x00", REPLACEMENT), value))
+    return FormData(items)
+
+
 class RequestContextMiddleware:
     """Loads the session and locale, refuses cross-site writes, and sets headers and cookies."""
 
@@ -65,6 +93,7 @@ class RequestContextMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        without_nul(scope)
         request = Request(scope)
         state = scope.setdefault("state", {})
         now = utcnow()
@@ -185,7 +214,8 @@ async def read_form(request: Request) -> FormData:
     """Parse the form and refuse it (403) unless its CSRF token belongs to this browser."""
     if getattr(request.state, "csrf_refused", False):
         raise HTTPException(403, i18n.gettext("This form was sent from another site."))
-    form = await request.form(max_files=MAX_FORM_FILES, max_fields=MAX_FORM_FIELDS)
+    form = form_without_nul(
+        await request.form(max_files=MAX_FORM_FILES, max_fields=MAX_FORM_FIELDS))
     request.state.open_forms = [*getattr(request.state, "open_forms", []), form]
     presented = form.get("csrf_token") or request.headers.get("x-csrf-token")
     binding = request.state.session_token or request.state.browser_id
