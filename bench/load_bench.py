@@ -317,7 +317,7 @@ def run_wrk(scenario: Scenario, seconds: float, connections: int, threads: int,
     script = list(scenario.script)
     if scenario.name == "ballots":
         script[4] = str(scenario.offset)  # FILE THREADS OFFSET ORIGIN after "-s X --"
-    command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency",
+    command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds:g}s", "--latency",
                "--timeout", "10s"]
     for header in scenario.headers:
         command += ["-H", header]
@@ -325,7 +325,10 @@ def run_wrk(scenario: Scenario, seconds: float, connections: int, threads: int,
         command += ["-s", script[0], scenario.url, "--", *script[2:]]
     else:
         command.append(scenario.url)
-    output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    done = subprocess.run(command, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise SystemExit(f"wrk failed ({' '.join(command[:8])} ...):\n{done.stderr}{done.stdout}")
+    output = done.stdout
     sample = parse_wrk(output)
     settle(scenario.url)
     if scenario.name == "ballots":
@@ -390,7 +393,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true",
                         help="CI: 3 runs of 2 s, 1,500 voters (under 3 minutes in all)")
     parser.add_argument("--runs", type=int, help="runs per scenario (default 5; quick 3)")
-    parser.add_argument("--seconds", type=float, help="seconds per run (default 10; quick 2)")
+    parser.add_argument("--seconds", type=int, help="seconds per run (default 10; quick 2)")
     parser.add_argument("--connections", type=int, default=50)
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
     parser.add_argument("--ideas", type=int, default=10_000)
