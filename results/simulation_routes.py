@@ -75,6 +75,13 @@ def rule_names() -> dict[str, tuple[str, str]]:
     }
 
 
+def kind_label(kind: str) -> str:
+    """The ballot type as the voting admin page names it (pabulib's choose-1 is approval)."""
+    return {"approval": _("Choose up to k projects"), "knapsack": _("Fill the budget"),
+            "cumulative": _("Spread points"), "ordinal": _("Rank up to k projects"),
+            "scoring": _("Give each project a score")}.get(kind, kind)
+
+
 def official_text(kind: str, spec_source: str) -> str:
     if kind == "file":
         return _("The rule named in the file (%(rule)s).", rule=spec_source)
@@ -169,6 +176,7 @@ def page_context(request: Request, form: Form | None = None, **extra: Any) -> di
     with db(request) as s:
         rounds = simulation.closed_rounds(s, request.state.now)
     return {"form": form or Form(), "rounds": rounds, "budget_share": budget_share,
+            "kind_label": kind_label,
             "file_result": None, "round_result": None,
             "max_mb": simulation.MAX_FILE_BYTES // 2**20, **extra}
 

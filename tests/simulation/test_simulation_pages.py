@@ -76,7 +76,7 @@ def test_admin_uploads_a_real_file_and_sees_each_rules_winners(app: Any,
     assert {project_id(h) for h in funded_under(rows, "Funded in the file")} == shaar_tally(path)
     assert "Total cost" in response.text and "Share of the budget" in response.text
     assert "What differs" in response.text
-    assert "<caption>" in response.text and 'scope="row"' in response.text
+    assert "<caption id=" in response.text and 'scope="row"' in response.text
     [entry] = audit_entries(database)
     details = json.loads(entry.details)
     assert entry.target_type == "pabulib" and details["voters"] == 2553
