@@ -73,6 +73,7 @@ class Scenario:
     baseline_server: str = ""
     samples: list[Sample] = field(default_factory=list)
     offset: int = 0  # ballots: where the next run starts in each thread's voters
+    stride: int = 0  # ballots: how far apart the runs start, so they reach different voters
 
 
 # --------------------------------------------------------------------------- data
@@ -82,6 +83,7 @@ class Scenario:
 class Prepared:
     paths: dict[str, str]
     requests_file: Path
+    lines: int
     voters: int
     recasts: int
     probe: tuple[str, str, str]  # a voter kept out of the load, to check a cast works
@@ -182,7 +184,7 @@ def prepare(url: str, workdir: Path, ideas: int, voters: int, seed: int) -> Prep
     for position, n in enumerate(order):
         lines.append(line(n))
         if position % 10 == 9:  # one in ten: someone who voted a moment ago changes their mind
-            lines.append(line(order[rng.randrange(position)]))
+            lines.append(line(order[position - rng.randint(1, min(position, 20))]))
             recasts += 1
     if url.startswith("postgresql"):
         # The steady state of a live site, where autovacuum has analysed the tables and set
@@ -199,7 +201,8 @@ def prepare(url: str, workdir: Path, ideas: int, voters: int, seed: int) -> Prep
     return Prepared(
         paths={"ideas": "/ideas", "idea": f"/ideas/{idea_ref}",
                "results": f"/rounds/{rounds[3].id}/results"},
-        requests_file=requests_file, voters=voters, recasts=recasts, probe=line(0))
+        requests_file=requests_file, lines=len(lines), voters=voters, recasts=recasts,
+        probe=line(0))
 
 
 def fresh_postgres(url: str) -> None:
@@ -331,9 +334,7 @@ def run_wrk(scenario: Scenario, seconds: float, connections: int, threads: int,
     output = done.stdout
     sample = parse_wrk(output)
     settle(scenario.url)
-    if scenario.name == "ballots":
-        # Requests still in flight when wrk stops are served but not counted: skip them too.
-        scenario.offset += (sample.requests + connections) // threads + 1
+    scenario.offset += scenario.stride
     if record:
         scenario.samples.append(sample)
     return sample
@@ -462,7 +463,8 @@ def main() -> None:
                 if scenario == "ballots":
                     s = Scenario("ballots", server, base, script=[
                         str(BENCH / "ballots.lua"), "--", str(prepared.requests_file),
-                        str(args.threads), "0", base], baseline="form")
+                        str(args.threads), "0", base], baseline="form",
+                                 stride=prepared.lines // args.threads // (runs + 1))
                 else:
                     s = Scenario(scenario, server, base + prepared.paths[scenario],
                                  headers=[bid], baseline="page")
