@@ -180,8 +180,9 @@ class FormWalk:
         token = self.world.csrf[role]
         client = self.world.clients[role]
         names = names or ["title"]
-        big = [(n, MEGABYTE) for n in names[:4]]
-        self.post(role, url, big, [], False, [])
+        # Starlette refuses a field over 1 MiB (400); just under it reaches the endpoint.
+        self.post(role, url, [(n, MEGABYTE) for n in names[:4]], [], False, [])
+        self.post(role, url, [(n, MEGABYTE[:1_000_000]) for n in names], [], True, [])
         self.walk.send(client, role, "POST", url, [], data={"csrf_token": token,
                                                             names[0]: ["1"] * 5000})
         for content_type, body in malformed_bodies(token):

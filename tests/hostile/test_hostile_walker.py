@@ -47,6 +47,9 @@ def test_only_markup_counts_as_reflection() -> None:
     assert leaks("<p><b>x</b></p>", "<b>x</b>")
     assert not leaks("<p>&lt;b&gt;x&lt;/b&gt;</p>", "<b>x</b>")
     assert not leaks("<p>1 < 2</p>", "1 < 2"), "a bare < is text, not markup"
+    assert leaks('<input value="x" onfocus="alert(1)">', 'x" onfocus="alert(1)')
+    assert not leaks('<input value="x&#34; onfocus=&#34;alert(1)">', 'x" onfocus="alert(1)')
+    assert not leaks("<p>it's 5 o'clock</p>", "it's 5 o'clock")
 
 
 def test_forms_are_read_with_their_values() -> None:

@@ -58,11 +58,13 @@ QUERY_NAMES = ("q", "page", "sort", "next", "status", "round", "district", "cate
                "action", "actor", "since", "until", "code", "lang", "state", "error", "pot",
                "kind", "filter", "per_page", "order", "format")
 
-MARKUP = re.compile(r"<[A-Za-z!/?]")
+#: Markup: a tag, or a quote that would close an attribute and open another.
+MARKUP = re.compile(r"<[A-Za-z!/?]|[\"']\s*[A-Za-z-]+\s*=")
 
 
 def leaks(html: str, value: str) -> bool:
-    """True when a value carrying markup appears unescaped in the page."""
+    """True when a value carrying markup appears unescaped in the page (autoescaping turns
+    < > " ' & into entities, so the raw value cannot appear in a page that escaped it)."""
     return bool(MARKUP.search(value)) and value in html
 
 
