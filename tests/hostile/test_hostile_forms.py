@@ -9,6 +9,7 @@ import time
 from collections import defaultdict
 from typing import Any
 
+from tests.helpers import HOSTILE
 from tests.hostile.conftest import World
 from tests.hostile.walker import (
     EVERYWHERE,
@@ -104,7 +105,7 @@ class FormWalk:
                 url = info.url(params)
                 for role in ROLES:
                     response = self.walk.send(self.world.clients[role], role, "GET", url,
-                                              sorted(self.walk.sent))
+                                              [HOSTILE, *sorted(self.walk.sent)])
                     if response is None or response.status_code != 200 or \
                             not response.headers["content-type"].startswith("text/html"):
                         continue
