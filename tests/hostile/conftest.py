@@ -17,11 +17,12 @@ from starlette.testclient import TestClient
 from contests.models import PHASE_ORDER, Category, Contest, Phase, Round, RoundPhase, RoundPot
 from core.app import create_app
 from core.demo import DEMO_PEOPLE, seed
-from core.models import User, utcnow
+from core.models import Block, User, utcnow
 from ideas.forms import IdeaData
-from ideas.models import Attachment, Comment, Idea, IdeaStatus
+from ideas.models import Attachment, Comment, Idea, IdeaStatus, Support
 from ideas.services import create_idea
 from jury.models import RoundJury
+from moderation.models import Report
 from tests.helpers import HOSTILE, PASSWORD, make_settings, make_user
 from tests.hostile.walker import ROLES
 
@@ -79,6 +80,7 @@ def seed_world(database: Any, upload_dir: Path) -> tuple[list[dict[str, str]], d
         seed(db, now)
     clerk = make_user(database, "clerk@example.kg", name=f"Clerk {HOSTILE}", roles=("clerk",))
     victim = make_user(database, "victim@example.kg", name=f"Victim {HOSTILE}")
+    blocked = make_user(database, "blocked@example.kg", name=f"Blocked {HOSTILE}")
     from voting.models import PaperSheet
 
     with database.session(write=True) as db:
@@ -121,6 +123,15 @@ def seed_world(database: Any, upload_dir: Path) -> tuple[list[dict[str, str]], d
         hidden = Comment(idea_id=published.id or 0, author_id=victim.id, body=f"Hid {HOSTILE}",
                          hidden_at=now, hidden_reason=f"Because {HOSTILE}")
         db.add_all([comment, own, hidden])
+        db.flush()
+        # Something for each page that only shows its form in that state: an open report,
+        # a block to lift, a support to withdraw (round 4 takes supports).
+        admin = db.exec(select(User).where(User.email == "admin@demo.shaar.kg")).one()
+        db.add(Block(user_id=blocked.id or 0, reason=f"Spam {HOSTILE}", created_by_id=admin.id))
+        db.add(Report(target_type="comment", target_id=comment.id or 0, reporter_id=resident.id,
+                      reason="spam", note=f"Note {HOSTILE}"))
+        supported = ideas[rounds[3].id][IdeaStatus.PUBLISHED]
+        db.add(Support(idea_id=supported.id, user_id=resident.id, round_id=rounds[3].id))
         sheet = PaperSheet(round_id=rounds[1].id or 0, serial=f"S-{HOSTILE}"[:40],
                            status="mismatch")
         db.add(sheet)
@@ -142,6 +153,7 @@ def seed_world(database: Any, upload_dir: Path) -> tuple[list[dict[str, str]], d
                                    "reference": ref, "attachment_id": str(attachment.id)})
         for other in (own, hidden):
             scenes.append({**scenes[0], "comment_id": str(other.id)})
+        scenes.append({**scenes[0], "user_id": str(blocked.id)})
     people = {"resident": "resident@demo.shaar.kg", "moderator": "moderator@demo.shaar.kg",
               "jury": "jury@demo.shaar.kg", "admin": "admin@demo.shaar.kg"}
     passwords = {email: password for email, password, _n, _r in DEMO_PEOPLE}

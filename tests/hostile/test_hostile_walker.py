@@ -64,9 +64,12 @@ def test_forms_are_read_with_their_values() -> None:
           <textarea name="body">Hello</textarea><input type="file" name="photo">
           <button name="action" value="draft">Save</button>
           <button name="action" value="submit">Send</button>
+          <button formaction="/ideas/1/attachments/2/delete">Remove</button>
         </form>
         <form><input name="q"></form><a href="/ideas?sort=new&amp;page=2">next</a>""")
-    comment, search = page.forms
+    comment, remove, search = page.forms
+    assert (remove.action, remove.fields) == ("http://testserver/ideas/1/attachments/2/delete",
+                                              comment.fields)
     assert (comment.action, comment.method, comment.multipart) == (
         "http://testserver/ideas/1/comments", "POST", True)
     assert comment.fields == [("csrf_token", "t"), ("title", "Benches & shade"),

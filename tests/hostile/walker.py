@@ -169,6 +169,7 @@ class PageParser(HTMLParser):
         self._textarea: str | None = None
         self._text: list[str] = []
         self._buttons: set[str] = set()
+        self._retargeted: list[tuple[FormSpec, str]] = []
 
     def _add(self, name: str, value: str | None) -> None:
         assert self._form is not None
@@ -181,6 +182,9 @@ class PageParser(HTMLParser):
         a = {k: v or "" for k, v in attrs}
         if tag == "a" and a.get("href"):
             self.links.append(urljoin(self.page_url, a["href"]))
+        if tag in ("button", "input") and a.get("formaction") and self._form is not None:
+            # A button that sends its form elsewhere: that target gets the form too.
+            self._retargeted.append((self._form, urljoin(self.page_url, a["formaction"])))
         if tag == "form":
             self._form = FormSpec(action=urljoin(self.page_url, a.get("action") or self.page_url),
                                   method=(a.get("method") or "get").upper(),
@@ -222,6 +226,11 @@ class PageParser(HTMLParser):
 
     def handle_endtag(self, tag: str) -> None:
         if tag == "form":
+            for form, action in self._retargeted:
+                self.forms.append(FormSpec(action=action, method=form.method,
+                                           multipart=form.multipart, fields=list(form.fields),
+                                           names=list(form.names), files=list(form.files)))
+            self._retargeted = []
             self._form = None
         elif tag == "textarea" and self._textarea is not None and self._form is not None:
             self._add(self._textarea, "".join(self._text))
