@@ -6,6 +6,7 @@ import logging
 from urllib.parse import urlsplit
 
 from starlette.applications import Starlette
+from starlette.convertors import IntegerConvertor, register_url_convertor
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
@@ -20,6 +21,18 @@ from core.security import content_security_policy
 from core.settings import ROOT, Settings
 from core.templating import make_environment
 from core.web import RequestContextMiddleware
+
+
+class IdConvertor(IntegerConvertor):
+    """`{name:int}` in our paths is a row id: at most nine digits, so every match fits the
+    database's INTEGER (64 bits in SQLite, 32 in PostgreSQL) and a longer number is simply no
+    route (404) instead of an overflow in the query."""
+
+    regex = "[0-9]{1,9}"
+
+
+# Paths are compiled when a Route is made; `prefixed` (below) makes every route of the app.
+register_url_convertor("int", IdConvertor())
 
 
 def prefixed(prefix: str, routes: list[Route]) -> list[BaseRoute]:

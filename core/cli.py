@@ -103,11 +103,13 @@ def seed_demo(if_empty: bool) -> None:
 
 def _register_domain_commands() -> None:
     """The one place the command line reaches into domains, as the app factory does."""
+    from results.cli import verify_results
     from voting.cli import verify_log
     from voting.tally.cli import tally
 
     main.add_command(tally)
     main.add_command(verify_log)
+    main.add_command(verify_results)
 
 
 _register_domain_commands()

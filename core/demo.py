@@ -284,3 +284,6 @@ def seed_results_round(db: Session, now: datetime, contest: Contest, districts: 
     publish(db, round_, run.id or 0, "Жюри проверило подсчёт и утверждает победителей. "
             "Бюллетени опубликованы, любой может пересчитать итоги.", [], None,
             counted + timedelta(days=1))
+    from tracking.demo import seed_tracking
+
+    seed_tracking(db, round_.id, now)

@@ -63,6 +63,7 @@ class Settings:
     comment_rate_limit: str = "5/60"
     report_hide_threshold: int = 3
     trust_proxy_headers: bool = False
+    results_signing_key: Path = ROOT / "var" / "results_signing_key.pem"
 
     @property
     def is_production(self) -> bool:
@@ -117,6 +118,8 @@ class Settings:
             "comment_rate_limit": _rate(env, "COMMENT_RATE_LIMIT", "5/60"),
             "report_hide_threshold": _int(env, "REPORT_HIDE_THRESHOLD", 3) or 1,
             "trust_proxy_headers": _bool(env, "TRUST_PROXY_HEADERS", False),
+            "results_signing_key": Path(env.get("RESULTS_SIGNING_KEY")
+                                        or str(var_dir / "results_signing_key.pem")),
         }
         values.update(overrides)
         secret = overrides.get("secret_key") or env.get("SECRET_KEY", "")
@@ -129,15 +132,30 @@ class Settings:
 
 
 def _development_secret(var_dir: Path) -> str:
-    """Generate a secret on first run and keep it, so sessions survive restarts."""
+    """Generate a secret on first run and keep it, so sessions survive restarts.
+
+    Several processes may start at once (uvicorn workers): each writes a complete secret to
+    its own temporary file and links it into place; only the first link succeeds, and every
+    process then reads that one. The file is never seen half-written."""
     path = var_dir / "secret_key"
-    if path.exists():
-        return path.read_text().strip()
-    var_dir.mkdir(parents=True, exist_ok=True)
-    secret = secrets.token_urlsafe(48)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as fh:
-        fh.write(secret)
+    if not path.exists():
+        var_dir.mkdir(parents=True, exist_ok=True)
+        temporary = var_dir / f".secret_key.{os.getpid()}.{secrets.token_hex(8)}"
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            with os.fdopen(fd, "w") as fh:
+                fh.write(secrets.token_urlsafe(48))
+                fh.flush()
+                os.fsync(fh.fileno())
+            try:
+                os.link(temporary, path)
+            except FileExistsError:
+                pass  # another process was first; use its secret
+        finally:
+            temporary.unlink(missing_ok=True)
+    secret = path.read_text().strip()
+    if not secret:
+        raise SettingsError(f"{path} is empty; delete it and a new secret is generated")
     return secret
 
 
