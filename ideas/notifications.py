@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -105,28 +106,38 @@ def mark_all_read(db: Session, user_id: int, now: datetime) -> None:
                .values(read_at=now))
 
 
-async def deliver(settings: Settings, db_factory: Any, notices: list[Notice]) -> None:
-    """Mail each notice to people who allow e-mail, in their language. Failures are logged:
-    the notification is in the app either way."""
-    if not notices:
-        return
-    with db_factory() as db:
-        rows = [(db.get(Notification, n.notification_id), db.get(User, n.user_id))
-                for n in notices]
+async def mail_each(settings: Settings, rows: list[tuple[Notification | None, User | None]],
+                    compose: Callable[[Notification, dict[str, Any]], tuple[str, str]]) -> None:
+    """Mail each notification to its reader, if they allow e-mail, in their language:
+    `compose(row, data)` gives the subject and body. Failures are logged: the notification
+    is in the app either way."""
     previous = i18n.get_locale()
     try:
         for row, user in rows:
             if row is None or user is None or not user.email or not user.email_notifications:
                 continue
             i18n.set_locale(user.locale or settings.default_locale, settings.time_zone)
-            data = json.loads(row.data)
-            link = f"{settings.base_url}/ideas/{data.get('reference', '')}"
-            body = message(row) + "\n\n" + link + "\n\n" + i18n.gettext(
-                "You can turn these e-mails off on your profile page.")
+            subject, body = compose(row, json.loads(row.data or "{}"))
             try:
-                await send_mail(settings, user.email, i18n.gettext("News about your idea"),
-                                body)
+                await send_mail(settings, user.email, subject, body)
             except MailError:
-                log.exception("notification mail to user %s failed", user.id)
+                log.exception("%s mail to user %s failed", row.kind, user.id)
     finally:
         i18n.set_locale(previous, settings.time_zone)
+
+
+async def deliver(settings: Settings, db_factory: Any, notices: list[Notice]) -> None:
+    """Mail each notice to people who allow e-mail (see `mail_each`)."""
+    if not notices:
+        return
+    with db_factory() as db:
+        rows = [(db.get(Notification, n.notification_id), db.get(User, n.user_id))
+                for n in notices]
+
+    def compose(row: Notification, data: dict[str, Any]) -> tuple[str, str]:
+        link = f"{settings.base_url}/ideas/{data.get('reference', '')}"
+        return i18n.gettext("News about your idea"), (
+            message(row) + "\n\n" + link + "\n\n"
+            + i18n.gettext("You can turn these e-mails off on your profile page."))
+
+    await mail_each(settings, rows, compose)

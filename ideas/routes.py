@@ -9,7 +9,7 @@ from sqlmodel import Session, col, func, select
 from starlette.datastructures import FormData, UploadFile
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import FileResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from contests.models import Category, Round, RoundPot
@@ -348,17 +348,12 @@ async def file_serve(request: Request) -> Response:
         idea = s.get(Idea, attachment.idea_id) if attachment else None
         if attachment is None or idea is None or not rules.can_view(viewer_of(request), idea):
             raise HTTPException(404)
-    try:
-        path = uploads.stored_path(request.app.state.settings.upload_dir, name)
-    except ValueError:
-        raise HTTPException(404) from None
-    if not path.exists():
+    response = uploads.file_response(request.app.state.settings.upload_dir, name, attachment,
+                                     thumb_name=attachment.thumb_name,
+                                     private=not rules.is_public(idea))
+    if response is None:
         raise HTTPException(404)
-    headers = uploads.serving_headers(attachment, thumbnail=name == attachment.thumb_name)
-    if not rules.is_public(idea):
-        headers["Cache-Control"] = "private, no-store"
-    media_type = headers.pop("Content-Type", attachment.content_type)
-    return FileResponse(path, media_type=media_type, headers=headers)
+    return response
 
 
 routes = [

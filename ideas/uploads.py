@@ -26,6 +26,7 @@ from urllib.parse import quote
 import anyio.to_thread
 from PIL import Image, ImageCms, ImageOps
 from starlette.datastructures import UploadFile
+from starlette.responses import FileResponse
 
 from core.i18n import format_number
 from core.i18n import gettext as _
@@ -193,6 +194,24 @@ def serving_headers(file: ServedFile, *, thumbnail: bool = False) -> dict[str, s
         "Content-Security-Policy": "default-src 'none'; sandbox",
         "Cache-Control": "private, max-age=3600",
     }
+
+
+def file_response(upload_dir: Path, name: str, file: ServedFile, *, thumb_name: str | None,
+                  private: bool = False) -> FileResponse | None:
+    """The response serving stored file `name` (the file itself or, when `name` is
+    `thumb_name`, its thumbnail), or None when no such file is on disk (a 404 for the caller).
+    `private` keeps it out of shared caches (an idea not public yet)."""
+    try:
+        path = stored_path(upload_dir, name)
+    except ValueError:
+        return None
+    if not path.exists():
+        return None
+    headers = serving_headers(file, thumbnail=name == thumb_name)
+    if private:
+        headers["Cache-Control"] = "private, no-store"
+    media_type = headers.pop("Content-Type")
+    return FileResponse(path, media_type=media_type, headers=headers)
 
 
 def _display_name(filename: str, content_type: str) -> str:

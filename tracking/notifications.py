@@ -5,19 +5,15 @@ written here, after commit, in each reader's language."""
 from __future__ import annotations
 
 import json
-import logging
 from typing import Any
 
 from core import i18n
-from core.mail import MailError, send_mail
 from core.models import User
 from core.settings import Settings
 from ideas.models import Notification
-from ideas.notifications import Notice
+from ideas.notifications import Notice, mail_each
 from tracking.models import ProjectStatus, ProjectUpdate
 from tracking.queries import percent
-
-log = logging.getLogger("shaar.tracking")
 
 
 def status_label(status: str) -> str:
@@ -45,8 +41,8 @@ def message(data: dict[str, Any], body: str) -> str:
 
 
 async def deliver(settings: Settings, db_factory: Any, notices: list[Notice]) -> None:
-    """Mail each notice to people who allow e-mail, in their language. Failures are logged:
-    the notification is in the app either way."""
+    """Mail each notice, with the update's text and a link to the project (see
+    `ideas.notifications.mail_each`)."""
     if not notices:
         return
     with db_factory() as db:
@@ -55,24 +51,15 @@ async def deliver(settings: Settings, db_factory: Any, notices: list[Notice]) ->
         update_ids = {json.loads(r.data).get("update") for r, _u in rows if r is not None}
         updates = {u.id: u for u in (db.get(ProjectUpdate, i) for i in update_ids if i)
                    if u is not None}
-    previous = i18n.get_locale()
-    try:
-        for row, user in rows:
-            if row is None or user is None or not user.email or not user.email_notifications:
-                continue
-            i18n.set_locale(user.locale or settings.default_locale, settings.time_zone)
-            data = json.loads(row.data)
-            entry = updates.get(data.get("update"))
-            link = f"{settings.base_url}/ideas/{data.get('reference', '')}#tracking"
-            body = (message(data, entry.body if entry else "") + "\n\n" + link
-                    + "\n\n" + i18n.gettext("To stop these e-mails, stop following the "
-                                            "project on its page or turn e-mails off on "
-                                            "your profile page."))
-            try:
-                await send_mail(settings, user.email, i18n.gettext(
-                    "News about the project %(reference)s",
-                    reference=data.get("reference", "")), body)
-            except MailError:
-                log.exception("tracking mail to user %s failed", user.id)
-    finally:
-        i18n.set_locale(previous, settings.time_zone)
+
+    def compose(row: Notification, data: dict[str, Any]) -> tuple[str, str]:
+        entry = updates.get(data.get("update"))
+        link = f"{settings.base_url}/ideas/{data.get('reference', '')}#tracking"
+        subject = i18n.gettext("News about the project %(reference)s",
+                               reference=data.get("reference", ""))
+        return subject, (message(data, entry.body if entry else "") + "\n\n" + link
+                         + "\n\n" + i18n.gettext("To stop these e-mails, stop following the "
+                                                 "project on its page or turn e-mails off on "
+                                                 "your profile page."))
+
+    await mail_each(settings, rows, compose)

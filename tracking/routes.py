@@ -10,7 +10,7 @@ from starlette.background import BackgroundTask
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from core.forms import Form
@@ -180,15 +180,11 @@ async def photo_serve(request: Request) -> Response:
     if found is None or not queries.is_listed(found[1]):
         raise HTTPException(404)
     photo, _idea = found
-    try:
-        path = uploads.stored_path(request.app.state.settings.upload_dir, name)
-    except ValueError:
-        raise HTTPException(404) from None
-    if not path.exists():
+    response = uploads.file_response(request.app.state.settings.upload_dir, name, photo,
+                                     thumb_name=photo.thumb_name)
+    if response is None:
         raise HTTPException(404)
-    headers = uploads.serving_headers(photo, thumbnail=name == photo.thumb_name)
-    media_type = headers.pop("Content-Type")
-    return FileResponse(path, media_type=media_type, headers=headers)
+    return response
 
 
 def _project_json(w: queries.Winner, entries: list[queries.Entry], base: str) -> dict[str, Any]:
