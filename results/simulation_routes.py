@@ -185,15 +185,11 @@ async def simulate_page(request: Request) -> Response:
     admin = require_role(request, Role.ADMIN)
     if request.method == "GET":
         return render(request, TEMPLATE, page_context(request))
-    try:
-        data = await read_form(request)
-        if field_str(data, "source", 10) == "round":
-            return await _simulate_round(request, data, admin.id)
-        return await _simulate_file(request, data, admin.id)
-    finally:
-        # Closes the uploaded file's spool, also when read_form refused the CSRF token
-        # after parsing the body.
-        await request.close()
+    # The uploaded file's spool is closed by the middleware, also when the CSRF check refuses.
+    data = await read_form(request)
+    if field_str(data, "source", 10) == "round":
+        return await _simulate_round(request, data, admin.id)
+    return await _simulate_file(request, data, admin.id)
 
 
 def _refused(request: Request, field: str, message: str, values: dict[str, str]) -> Response:
