@@ -5,14 +5,15 @@ Every change is audit-logged in the same transaction; services take `now` from t
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import datetime
 
 from sqlmodel import Session, col, func, select
 
-from contests.models import Phase, Round
+from contests.models import Phase, Round, RoundPot
 from contests.services import is_phase_open
 from core.audit import record
+from core.models import CensusEntry
 from voting import ballots
 from voting.forms import VotingSettings
 from voting.models import (
@@ -118,11 +119,7 @@ def enter_paper(s: Session, round_: Round, serial: str, clerk_id: int, pot_id: i
     problems = ballots.check_ballot(ballot.rules, marks)
     if problems:
         raise VoteRefused("invalid", problems)
-    online = s.exec(select(Participation).where(Participation.round_id == round_.id,
-                                                Participation.id_hash == id_hash,
-                                                Participation.channel == Channel.ONLINE)).first()
-    if online is not None:
-        raise VoteRefused("other_channel")
+    check_paper_voter(s, round_.id, ballot.pot.district_id, id_hash)
     sheet = s.exec(select(PaperSheet).where(PaperSheet.round_id == round_.id,
                                             PaperSheet.serial == serial)).first()
     if sheet is None:
@@ -150,12 +147,45 @@ def enter_paper(s: Session, round_: Round, serial: str, clerk_id: int, pot_id: i
     return SheetStatus.COUNTED, receipt
 
 
+def check_paper_voter(s: Session, round_id: int, district_id: int | None, id_hash: str) -> None:
+    """Raises VoteRefused unless this ID may vote on paper in a pot of `district_id` (None:
+    city-wide) and has not voted online. Call with the round locked.
+
+    The round's rule is "census only": the ID hash must be on the census list, in the pot's
+    district (any district for the city-wide pot): "not_on_census". The person must not
+    have taken part online: neither an online participation carrying this ID hash nor one
+    of the account that claimed this census entry (an account verified by an admin, which
+    voted online and claimed its census entry afterwards, has no ID hash on its
+    participation): "other_channel". The census row is locked, so that a claim of the same
+    entry waits for this reading."""
+    entry = s.exec(select(CensusEntry).where(CensusEntry.id_hash == id_hash)
+                   .with_for_update()).first()
+    if entry is None or (district_id is not None and entry.district_id != district_id):
+        raise VoteRefused("not_on_census")
+    same_person = col(Participation.id_hash) == id_hash
+    if entry.claimed_by_id is not None:
+        same_person = same_person | (col(Participation.person_id) == entry.claimed_by_id)
+    online = s.exec(select(Participation).where(
+        Participation.round_id == round_id, Participation.channel == Channel.ONLINE,
+        same_person)).first()
+    if online is not None:
+        raise VoteRefused("other_channel")
+
+
+def _decided(s: Session, sheet: PaperSheet) -> None:
+    """A decided sheet keeps no reading: a reading joins an ID hash to ballot content."""
+    for entry in s.exec(select(PaperEntry).where(PaperEntry.sheet_id == sheet.id)).all():
+        s.delete(entry)
+    s.flush()
+
+
 def _count(s: Session, round_: Round, sheet: PaperSheet, pot_id: int, id_hash: str,
            marks: ballots.Marks, key: bytes, now: datetime) -> Receipt:
     voter = Voter(Channel.PAPER, id_hash=id_hash)
     receipt = cast_ballot(s, round_, pot_id, voter, marks, key=key, now=now, replace=False)
     sheet.status, sheet.receipt = SheetStatus.COUNTED, receipt.entry_hash
     s.add(sheet)
+    _decided(s, sheet)
     return receipt
 
 
@@ -175,18 +205,37 @@ def resolve_sheet(s: Session, round_: Round, sheet: PaperSheet, entry_id: int | 
         entry = s.get(PaperEntry, entry_id)
         if entry is None or entry.sheet_id != sheet.id:
             raise PaperRefused("status")
+        pot = s.get(RoundPot, entry.pot_id)
+        check_paper_voter(s, round_.id, pot.district_id if pot else None, entry.id_hash)
         receipt = _count(s, round_, sheet, entry.pot_id, entry.id_hash,
                          ballots.loads(entry.content), key, now)
     sheet.resolved_by_id, sheet.resolved_at = actor_id, now
     s.add(sheet)
+    _decided(s, sheet)
     record(s, actor_id, "voting.paper_resolve", "paper_sheet", sheet.id or 0, now,
            serial=sheet.serial, outcome=sheet.status, entry_id=entry_id)
     return receipt
 
 
-def mismatched(s: Session, round_id: int) -> list[tuple[PaperSheet, list[PaperEntry]]]:
+@dataclass(frozen=True)
+class Reading:
+    """What the admin sees of one reading of a mismatched sheet: no ID hash, only whether
+    the two readings of the ID number agree (the admin reads the number off the paper)."""
+
+    id: int
+    pot_id: int
+    content: str
+    same_id: bool
+
+
+def mismatched(s: Session, round_id: int) -> list[tuple[PaperSheet, list[Reading]]]:
     sheets = s.exec(select(PaperSheet).where(PaperSheet.round_id == round_id,
                                              PaperSheet.status == SheetStatus.MISMATCH)
                     .order_by(col(PaperSheet.serial))).all()
-    return [(sheet, list(s.exec(select(PaperEntry).where(PaperEntry.sheet_id == sheet.id)
-                                .order_by(col(PaperEntry.id))).all())) for sheet in sheets]
+    out = []
+    for sheet in sheets:
+        entries = list(s.exec(select(PaperEntry).where(PaperEntry.sheet_id == sheet.id)
+                              .order_by(col(PaperEntry.id))).all())
+        same = len({e.id_hash for e in entries}) == 1
+        out.append((sheet, [Reading(e.id or 0, e.pot_id, e.content, same) for e in entries]))
+    return out

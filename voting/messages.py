@@ -55,6 +55,10 @@ def refusal_text(exc: VoteRefused) -> str:
                  "online). One person votes once.")
     if code == "already_voted":
         return _("A paper ballot of this person is already counted for this budget.")
+    if code == "not_on_census":
+        return _("This ID number is not on the census list of a district that votes in "
+                 "this budget. The ballot paper is not entered; check the number on the "
+                 "paper, or set the paper aside for the election officer.")
     if code == "age":
         return _("Confirm your age to vote in this round.")
     return " ".join(problem_text(p) for p in exc.problems) or _("The ballot is not valid.")

@@ -39,6 +39,7 @@ class RoundVoting(SQLModel, table=True):
         CheckConstraint("rule IN ('greedy', 'mes')", name="round_voting_rule_known"),
         CheckConstraint("min_age IS NULL OR (min_age >= 0 AND min_age <= 120)",
                         name="round_voting_min_age_range"),
+        CheckConstraint("paper_voters IN ('census')", name="round_voting_paper_voters_known"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -47,6 +48,10 @@ class RoundVoting(SQLModel, table=True):
     #: Residents declare they are at least this old (the account has no birth date).
     min_age: int | None = None
     rule: str = Field(default="greedy", max_length=10)
+    #: Who may vote on paper: "census" = an ID number on the census list, in a district that
+    #: votes in the pot (the only rule so far; the column leaves room for others).
+    paper_voters: str = Field(default="census", max_length=10,
+                              sa_column_kwargs={"server_default": "census"})
     #: Further RuleSpec options (completion, comparison, threshold, tie-break) as JSON.
     rule_options: str = Field(default="{}", sa_column=Column(Text, nullable=False,
                                                              default="{}"))
@@ -198,7 +203,11 @@ class PaperSheet(SQLModel, table=True):
 
 
 class PaperEntry(SQLModel, table=True):
-    """One clerk's reading of a paper sheet. Two different clerks must read each sheet."""
+    """One clerk's reading of a paper sheet. Two different clerks must read each sheet.
+
+    A reading links an ID hash to ballot content, so it lives only while the sheet waits:
+    once the sheet is counted or voided its readings are deleted (the ballot itself is in
+    `Ballot`, who took part in `Participation`, and nothing joins the two)."""
 
     __table_args__ = (UniqueConstraint("sheet_id", "clerk_id"),)
 

@@ -13,6 +13,7 @@ from starlette.routing import Route
 
 from contests.models import Round, RoundPot
 from core.accounts.services import census_hash
+from core.audit import record
 from core.forms import Form
 from core.i18n import gettext as _
 from core.models import District, Role
@@ -165,6 +166,14 @@ async def paper_resolve(request: Request) -> Response:
     return redirect(request, back, _("The paper ballot is decided."))
 
 
+def _audit_refused(request: Request, clerk_id: int, serial: str, pot_id: int) -> None:
+    """The refused reading's transaction was rolled back: audit it in a transaction of its
+    own. The audit names the sheet and the pot, never the ID number or its hash."""
+    with db(request, write=True) as s:
+        record(s, clerk_id, "voting.paper_refused", "round", request.path_params["round_id"],
+               request.state.now, serial=serial, pot=pot_id, reason="not_on_census")
+
+
 async def clerk_entry(request: Request) -> Response:
     """A polling clerk reads one paper ballot in; a second clerk reads it again."""
     clerk = require_clerk(request)
@@ -192,6 +201,8 @@ async def clerk_entry(request: Request) -> Response:
                                 "error" if outcome == "mismatch" else "success")
             except VoteRefused as exc:
                 message = refusal_text(exc)
+                if exc.code == "not_on_census":
+                    _audit_refused(request, clerk.id, paper.serial, paper.pot_id)
             except services.PaperRefused as exc:
                 message = (_("You entered this ballot paper already; another clerk must "
                              "enter it the second time.") if exc.code == "same_clerk"
