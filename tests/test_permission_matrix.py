@@ -97,6 +97,8 @@ def build_world(database: Database, settings: Settings,
                 phases: tuple[str, ...] = PHASES) -> dict[str, Any]:
     """A contest with a round per phase (of `phases`), its ideas, ballots and results; the
     people; and per phase the values that fill an entry's {placeholders}."""
+    from core.accounts.services import census_hash
+    from core.models import CensusEntry
     from results.services import count_round, publish
     from voting.models import BallotItem, Channel, PaperSheet, PotVoting, RoundVoting
     from voting.services import Voter, ballot_key, cast_ballot
@@ -165,6 +167,11 @@ def build_world(database: Database, settings: Settings,
                              cost=500_000))
             sheet = PaperSheet(round_id=round_.id, serial="P-1", created_at=now)
             s.add(sheet)
+            if s.exec(select(CensusEntry).where(CensusEntry.id_hash == census_hash(
+                    settings.census_salt, "AN1234567"))).first() is None:
+                # the probe's paper voter: on the census (paper ballots are census only)
+                s.add(CensusEntry(id_hash=census_hash(settings.census_salt, "AN1234567"),
+                                  district_id=districts[0].id or 0, batch="matrix"))
             s.flush()
             fill = {**base, "round": round_.id, "pot": city.id, "other_pot": pots[1].id,
                     "idea": idea.reference, "idea_id": idea.id, "idea_version": idea.version,

@@ -24,9 +24,17 @@ def _clerks(database):
     make_user(database, "clerk2@example.kg", roles=(Role.CLERK,))
 
 
+def _census(database, setup, *numbers):
+    with database.session(write=True) as s:
+        for number in numbers:
+            s.add(CensusEntry(id_hash=census_hash("", number),
+                              district_id=setup.districts[0].id, batch="t"))
+
+
 def test_a_paper_ballot_counts_once_two_clerks_agree(client, database) -> None:
     setup = make_voting_round(database, kind="approval")
     _clerks(database)
+    _census(database, setup, "AN 1234567")
     idea = setup.items[None][0]
     sign_in(client, "clerk1@example.kg")
     first = _enter(client, setup, "S-0001", "AN 1234567", {idea: 1})
@@ -48,6 +56,7 @@ def test_clerks_who_disagree_leave_the_sheet_to_an_admin(client, database) -> No
     setup = make_voting_round(database, kind="approval")
     _clerks(database)
     make_user(database, "admin@example.kg", roles=(Role.ADMIN,))
+    _census(database, setup, "AN 7654321")
     ideas = setup.items[None]
     sign_in(client, "clerk1@example.kg")
     _enter(client, setup, "S-7", "AN 7654321", {ideas[0]: 1})
@@ -86,14 +95,17 @@ def test_one_person_votes_once_online_or_on_paper(client, database) -> None:
     refused = _enter(client, setup, "S-9", "AN 5555555", {idea: 1})
     assert refused.status_code == 422 and "another channel" in refused.text
     # and the other way round: a paper voter cannot then vote online
+    _census(database, setup, "AN 6666666")
     for clerk in ("clerk1", "clerk2"):
         client.cookies.clear()
         sign_in(client, f"{clerk}@example.kg")
         _enter(client, setup, "S-10", "AN 6666666", {idea: 1})
     late = make_voter(database, "late@example.kg", district=setup.districts[0])
     with database.session(write=True) as s:
-        s.add(CensusEntry(id_hash=census_hash("", "AN 6666666"), district_id=setup.districts[0].id,
-                          claimed_by_id=late.id, batch="t"))
+        entry = s.exec(select(CensusEntry).where(
+            CensusEntry.id_hash == census_hash("", "AN 6666666"))).one()
+        entry.claimed_by_id = late.id
+        s.add(entry)
     client.cookies.clear()
     sign_in(client, "late@example.kg")
     online = cast(client, setup.round.id, setup.pots[None], {idea: 1})

@@ -19,7 +19,7 @@ from tests.voting.factories import SECRET, make_voter, make_voting_round
 from voting import admin_services
 from voting.models import Ballot, Channel, PaperEntry, Participation
 from voting.routes import voter_of
-from voting.services import VoteRefused, Voter, ballot_key, cast_ballot, pseudonym
+from voting.services import Voter, VoteRefused, ballot_key, cast_ballot, pseudonym
 
 KEY = ballot_key(SECRET)
 
