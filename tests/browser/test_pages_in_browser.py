@@ -30,6 +30,7 @@ def test_the_idea_filter_updates_in_place_and_the_url_follows(browser: Any,
     page = context.new_page()
     page.goto(live_server + "/ideas")
     page.evaluate("() => { window.__same_document = true; }")
+    page.click(".filter-toggle summary")  # the filters are folded behind one control
     with page.expect_response(lambda r: "sort=cost_desc" in r.url):
         page.select_option("#filter-sort", "cost_desc")
     page.wait_for_function("() => location.search.includes('sort=cost_desc')")
@@ -51,6 +52,8 @@ def test_the_idea_filter_works_without_javascript(browser: Any, live_server: str
     context = browser.new_context(java_script_enabled=False, locale="ru")
     page = context.new_page()
     page.goto(live_server + "/ideas")
+    assert not page.locator("#filter-sort").is_visible()  # folded: the ideas come first
+    page.click(".filter-toggle summary")
     page.select_option("#filter-sort", "cost_asc")
     page.click(".filters button[type=submit]")
     assert "sort=cost_asc" in page.url

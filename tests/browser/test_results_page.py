@@ -31,7 +31,9 @@ def test_results_page_in_each_language(browser: Any, live_server: str, lang: str
     assert page.locator("html").get_attribute("lang") == lang
     heading = {"ru": "Итоги", "ky": "Жыйынтыктар"}[lang]
     assert page.locator("h1").inner_text() == heading
-    assert page.locator("svg[role=img] title").count() >= 4
+    assert page.locator(".chart .bars li").count() >= 4
+    assert page.locator(".chart .bar-label").first.evaluate(
+        "e => parseFloat(getComputedStyle(e).fontSize)") >= 14  # readable, not scaled down
     assert page.locator("#results-head").inner_text().strip() != ""
     watched.shot(f"results-{lang}")
     assert watched.errors == [] and watched.foreign == []
