@@ -33,7 +33,7 @@ def _answers(questions: list[Any], rng: random.Random, mood: float) -> dict[str,
 
 def seed_demo_surveys(session: Session, now: datetime, districts: list[District],
                       per_wave: int = 240, seed: int = 2027) -> None:
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # noqa: S311 - demo data, reproducible on purpose
     survey, first = create_city_services_survey(
         session, "city-services-trust", (now - timedelta(days=200), now - timedelta(days=170)),
         audience=Audience.ACCOUNTS, label="I")

@@ -74,9 +74,9 @@ def anonymised_rows(s: Session, wave: SurveyWave, seed: str) -> tuple[list[str],
     names = {d.id: d.slug for d in s.exec(select(District)).all()}
     responses = s.exec(select(SurveyResponse).where(SurveyResponse.wave_id == wave.id)
                        .order_by(col(SurveyResponse.id))).all()
-    rows = []
+    rows: list[dict[str, Any]] = []
     for r in responses:
-        row = {"district": names.get(r.district_id, "") if r.district_id else "",
+        row: dict[str, Any] = {"district": names.get(r.district_id, "") if r.district_id else "",
                "age_band": r.age_band, "gender": r.gender, "channel": r.channel}
         row.update(flatten(questions, r.answers))
         rows.append(row)
@@ -94,7 +94,7 @@ def anonymised_rows(s: Session, wave: SurveyWave, seed: str) -> tuple[list[str],
                 row[c] = None
     # Shuffled so the order of the file says nothing about the order of answering; the seed
     # is secret, so the order cannot be undone either.
-    random.Random(hashlib.sha256(f"{seed}|{wave.id}".encode()).digest()).shuffle(rows)
+    random.Random(hashlib.sha256(f"{seed}|{wave.id}".encode()).digest()).shuffle(rows)  # noqa: S311
     return cols, rows
 
 

@@ -245,7 +245,7 @@ def cached_results(s: Session, wave: SurveyWave, now: Any = None) -> WaveResults
 
     if now is not None and now < wave.closes_at:
         return wave_results(s, wave)
-    stamp_row = s.exec(select(func.count(col(SurveyResponse.id)),
+    stamp_row: Any = s.exec(select(func.count(col(SurveyResponse.id)),
                               func.coalesce(func.max(SurveyResponse.id), 0))
                        .where(SurveyResponse.wave_id == wave.id)).one()
     stamp = (int(stamp_row[0]), int(stamp_row[1]), 0)

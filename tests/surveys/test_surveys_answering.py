@@ -50,7 +50,7 @@ def test_page_has_a_fieldset_per_question_and_a_matrix_table(app: Any,
     client = signed_in(app, database)
     page = client.get("/surveys/city-2027")
     assert page.status_code == 200
-    assert page.text.count('<fieldset class="field') == 11  # 7 services, overall, trust, drivers, improve
+    assert page.text.count('<fieldset class="field') == 11  # 7 services + 4
     assert '<th scope="row" id="q-drivers-integrity-label">' in page.text
     assert "Anyone with an account may answer" in page.text
     # The conditional question stays hidden until "transport" is chosen.

@@ -31,12 +31,17 @@ def fill(database: Database, wave_id: int, d1: int, d2: int) -> None:
                                  age_band="65+" if i == 0 else "25-34"))
 
 
-def test_results_wait_for_the_close_unless_live(client: TestClient, database: Database) -> None:
-    setup = make_survey(database)
+def test_results_wait_for_the_close(client: TestClient, database: Database) -> None:
+    make_survey(database)
     assert client.get("/surveys/city-2027/results").status_code == 404
     assert client.get("/surveys/city-2027/waves/1/responses.csv").status_code == 404
     with database.session() as s:
         assert datasets(s) == []
+
+
+def test_live_results_show_while_open(client: TestClient, database: Database) -> None:
+    make_survey(database, live=True)
+    assert client.get("/surveys/city-2027/results").status_code == 200
 
 
 def test_results_page_weights_suppression_and_trust(client: TestClient,
