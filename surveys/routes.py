@@ -127,7 +127,7 @@ async def answer(request: Request) -> Response:
     data = await read_form(request)
     checked, shown = _check(data, questions, districts)
     posted = set(data.getlist("shown"))
-    if any(q.key not in posted for q in shown):
+    if posted and any(q.key not in posted for q in shown):
         # Earlier answers made further questions appear: show them (no JS needed).
         return _answer_page(request, survey, wave, shown, checked.values,
                             {k: v for k, v in checked.errors.items()
