@@ -113,8 +113,10 @@ def aggregate(questions: list[SurveyQuestion], responses: list[tuple[dict[str, A
     sample: Counter[int | None] = Counter(d for _a, d in responses)
     weights = district_weights(population, sample)
     out: dict[str, QuestionResult] = {}
+    weighted = [(a, weights.get(d, 1.0)) for a, d in responses]
     for q in questions:
-        hits = [(a[q.key], weights.get(d, 1.0)) for a, d in responses if q.key in a]
+        key = q.key  # an ORM attribute: read once, not once per response
+        hits = [(a[key], w) for a, w in weighted if key in a]
         n = len(hits)
         result = QuestionResult(q, n)
         out[q.key] = result
