@@ -131,8 +131,7 @@ async def answer(request: Request) -> Response:
         # Earlier answers made further questions appear: show them (no JS needed).
         return _answer_page(request, survey, wave, shown, checked.values,
                             {k: v for k, v in checked.errors.items()
-                             if k.split("-")[1] in posted or k in ("district", "age_band",
-                                                                    "gender")},
+                             if not k.startswith("q-") or k.split("-")[1] in posted},
                             districts, action=action,
                             notice=_("Your answers opened further questions below. "
                                      "Answer them and send again."))

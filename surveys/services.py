@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -31,6 +32,7 @@ MAX_SHORT = 200
 MAX_LONG = 5000
 MAX_NUMBER = 10**9
 OTHER = "other"
+ASCII_INT = re.compile(r"-?[0-9]{1,12}")
 AGE_BANDS = ("", "16-24", "25-34", "35-44", "45-54", "55-64", "65+", "no_say")
 GENDERS = ("", "female", "male", "no_say")
 
@@ -123,7 +125,7 @@ def _option_values(q: SurveyQuestion) -> list[str]:
 
 def _int_in(raw: str, low: int, high: int) -> int | None:
     raw = raw.strip()
-    if not raw or not raw.lstrip("-").isdigit() or len(raw) > 12:
+    if not ASCII_INT.fullmatch(raw):  # not str.isdigit: it takes "²" and "１２３"
         return None
     n = int(raw)
     return n if low <= n <= high else None

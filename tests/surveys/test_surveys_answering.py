@@ -96,6 +96,9 @@ def test_check_one_covers_the_other_types() -> None:
     assert run(single, {"s": "other", "s-other": "Trams"}).answers == {
         "s": "other", "s.other": "Trams"}
     assert run(single, {"s": "other"}).errors
+    rating = SurveyQuestion(wave_id=1, key="g", kind=QuestionType.RATING5)
+    assert run(rating, {"g": "²"}).errors and run(rating, {"g": "３"}).errors
+    assert run(rating, {"g": " 3 "}).answers == {"g": 3}
     short = SurveyQuestion(wave_id=1, key="t", kind=QuestionType.SHORT)
     assert run(short, {"t": "x" * 201}).errors and run(short, {"t": ""}).answers == {}
 
@@ -109,6 +112,9 @@ def test_a_conditional_question_appears_on_a_second_step(app: Any,
     step = post(client, "/surveys/city-2027", data)
     assert step.status_code == 200 and "Why this?" in step.text
     assert "opened further questions" in step.text and responses(database) == []
+    # A wrong district on that step is reported, not a crash.
+    odd = post(client, "/surveys/city-2027", {**data, "district": "<b>"})
+    assert odd.status_code == 200 and 'id="error-district"' in odd.text
     data["shown"].append("improve_why")
     done = post(client, "/surveys/city-2027", {**data, "q-improve_why": "Buses are late"})
     assert done.status_code == 303
