@@ -235,3 +235,12 @@ def test_questions_lock_once_a_wave_has_responses(database: Database) -> None:
         assert [q.key for q in services.questions_of(s, new.id)] == [
             q.key for q in services.questions_of(s, setup.wave.id)]
         assert new.number == 2
+
+
+def test_the_page_speaks_kyrgyz_and_russian(app: Any, database: Database) -> None:
+    make_survey(database)
+    client = signed_in(app, database)
+    ky = client.get("/surveys/city-2027", headers={"Accept-Language": "ky"}).text
+    assert "Мэрияга канчалык ишенесиз?" in ky and "Жоопторумду жөнөтүү" in ky
+    ru = client.get("/surveys/city-2027", headers={"Accept-Language": "ru"}).text
+    assert "Насколько вы доверяете мэрии?" in ru and "Отправить ответы" in ru
