@@ -57,6 +57,7 @@ def build_routes() -> list[BaseRoute]:
     from moderation.routes import routes as moderation_routes
     from results.routes import routes as results_routes
     from results.simulation_routes import routes as simulation_routes
+    from surveys.routes import routes as survey_routes
     from tracking.routes import routes as tracking_routes
     from voting.routes import routes as voting_routes
 
@@ -75,6 +76,7 @@ def build_routes() -> list[BaseRoute]:
         *prefixed("jury", jury_routes),
         *prefixed("simulation", simulation_routes),
         *prefixed("tracking", tracking_routes),
+        *prefixed("surveys", survey_routes),
         Mount("/static", app=StaticFiles(directory=ROOT / "static", check_dir=False),
               name="static"),
     ]

@@ -117,6 +117,8 @@ def seed(db: Session, now: datetime) -> list[tuple[str, str, str]]:
     seed_voting_round(db, now, contest, districts, categories, author.id)
     seed_moderation(db, now, round_, author.id)
     seed_results_round(db, now, contest, districts, categories, author.id)
+    from surveys.demo import seed_demo_surveys
+    seed_demo_surveys(db, now, districts)
     return [(", ".join(roles) or Role.RESIDENT, user.email or "", password)
             for user, roles, password in people]
 

@@ -28,5 +28,6 @@ def all_models() -> None:
     import jury.models  # noqa: F401
     import moderation.models  # noqa: F401
     import results.models  # noqa: F401
+    import surveys.models  # noqa: F401
     import tracking.models  # noqa: F401
     import voting.models  # noqa: F401

@@ -353,6 +353,18 @@ TABLE: tuple[E, ...] = (
       phases=AFTER_PUBLICATION, closed=NOT_FOUND, note="any signed-in resident"),
     E("tracking:unfollow", "POST", "/projects/{admitted}/unfollow", MEMBERS, allowed=DONE,
       phases=AFTER_PUBLICATION, closed=NOT_FOUND),
+    # --- surveys ---------------------------------------------------------------------------
+    E("surveys:list", "GET", "/surveys", EVERYONE),
+    E("surveys:answer", "GET", "/surveys/survey-open", MEMBERS,
+      note="this survey is for any account; a verified-only survey refuses others (403)"),
+    E("surveys:answer", "POST", "/surveys/survey-open", MEMBERS, allowed=INVALID),
+    E("surveys:interview", "GET", "/surveys/survey-open/interview", only("clerk"),
+      note="clerks type in telephone and paper interviews"),
+    E("surveys:interview", "POST", "/surveys/survey-open/interview", only("clerk"),
+      allowed=INVALID),
+    E("surveys:results", "GET", "/surveys/survey-closed/results", EVERYONE,
+      note="published once the wave closes"),
+    E("surveys:data", "GET", "/surveys/survey-closed/waves/1/responses.csv", EVERYONE),
     # --- jury ------------------------------------------------------------------------------
     E("jury:index", "GET", "/jury", JURY),
     E("jury:round", "GET", "/jury/rounds/{round}", JURY),

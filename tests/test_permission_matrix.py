@@ -205,7 +205,19 @@ def build_world(database: Database, settings: Settings,
                     fill["project_photo"] = _progress_photo(s, settings, admitted.id or 0,
                                                             people["admin"], now)
         fills[phase] = fill
+    _surveys(database, now)
     return {"people": people, "fills": fills}
+
+
+def _surveys(database: Database, now: Any) -> None:
+    """An open survey for accounts and a closed one whose results are published."""
+    from surveys.template import create_city_services_survey
+
+    with database.session(write=True) as s:
+        create_city_services_survey(s, "survey-open", (now - timedelta(days=1),
+                                                       now + timedelta(days=9)))
+        create_city_services_survey(s, "survey-closed", (now - timedelta(days=9),
+                                                         now - timedelta(days=1)))
 
 
 def clients(app: Any, database: Database, settings: Settings,

@@ -139,7 +139,9 @@ def seed_world(database: Any, upload_dir: Path) -> tuple[list[dict[str, str]], d
         common = {"contest_id": str(contest.id), "category_id": str(category.id),
                   "user_id": str(victim.id), "comment_id": str(comment.id),
                   "sheet_id": str(sheet.id), "token": "no-such-token", "provider": "nobody",
-                  "name": stored, "code": "0" * 64}
+                  "name": stored, "code": "0" * 64,
+                  # The demo city's survey (surveys/demo.py): waves 1 and 2 closed, 3 open.
+                  "slug": "city-services-trust", "number": "1", "fmt": "responses.csv"}
         scenes = []
         for round_ in rounds:
             pots = db.exec(select(RoundPot).where(RoundPot.round_id == round_.id)
