@@ -213,3 +213,30 @@ def test_a_resident_turns_notification_mail_off(client: TestClient, database) ->
     with database.session() as db:
         assert db.exec(select(User.email_notifications)).one() is False
     assert 'value="yes" checked' not in client.get("/account").text
+
+
+def test_a_display_name_loses_bidi_overrides_and_zero_width_characters(
+        client: TestClient, database) -> None:
+    make_user(database, "bidi@example.kg")
+    sign_in(client, "bidi@example.kg")
+    name = "Ai\u202egnp.exe\u200b\u2066Bek\u2069"
+    response = client.post("/account", data={"display_name": name, "locale": "en",
+                                             "csrf_token": csrf_of(client, "/account")})
+    assert response.status_code in (200, 303)
+    with database.session() as s:
+        user = s.exec(select(User).where(User.email == "bidi@example.kg")).one()
+    assert user.display_name == "Aignp.exeBek"
+
+
+def test_head_with_a_body_is_answered_as_get_and_changes_nothing(
+        client: TestClient, database) -> None:
+    make_user(database, "head@example.kg")
+    sign_in(client, "head@example.kg")
+    token = csrf_of(client, "/account")
+    response = client.request("HEAD", "/account", data={"display_name": "Changed by HEAD",
+                                                         "locale": "en", "csrf_token": token})
+    assert response.status_code == 200
+    assert response.content == b""
+    with database.session() as s:
+        user = s.exec(select(User).where(User.email == "head@example.kg")).one()
+    assert user.display_name != "Changed by HEAD"
