@@ -240,3 +240,34 @@ def test_head_with_a_body_is_answered_as_get_and_changes_nothing(
     with database.session() as s:
         user = s.exec(select(User).where(User.email == "head@example.kg")).one()
     assert user.display_name != "Changed by HEAD"
+
+
+def _signin_from(app, address: str, email: str, password: str,
+                 client: TestClient | None = None) -> int:
+    client = client or TestClient(app, follow_redirects=False, client=(address, 50000))
+    return client.post("/signin", data={"email": email, "password": password,
+                                        "csrf_token": csrf_of(client, "/signin")}).status_code
+
+
+def test_wrong_passwords_from_one_address_do_not_lock_the_owner_out(app, database) -> None:
+    make_user(database, "owner@example.kg")
+    clear_of_window_edge(300)
+    attacker = TestClient(app, follow_redirects=False, client=("198.51.100.7", 50000))
+    statuses = [_signin_from(app, "", "owner@example.kg", "wrong password!", attacker)
+                for _ in range(6)]
+    assert statuses == [422] * 5 + [429]  # the guesser is throttled
+    assert _signin_from(app, "203.0.113.9", "owner@example.kg", PASSWORD) == 303
+
+
+def test_a_browser_that_signed_in_before_passes_the_accounts_exhausted_budget(
+        app, database) -> None:
+    make_user(database, "known@example.kg")
+    clear_of_window_edge(300)
+    owner = TestClient(app, follow_redirects=False, client=("203.0.113.9", 50000))
+    assert _signin_from(app, "", "known@example.kg", PASSWORD, owner) == 303
+    owner.post("/signout", data={"csrf_token": csrf_of(owner, "/")})
+    for n in range(5):
+        for _ in range(5):
+            _signin_from(app, f"198.51.100.{n}", "known@example.kg", "wrong password!")
+    assert _signin_from(app, "192.0.2.1", "known@example.kg", PASSWORD) == 429
+    assert _signin_from(app, "", "known@example.kg", PASSWORD, owner) == 303
