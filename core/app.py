@@ -20,7 +20,7 @@ from core.limits import BodySizeLimitMiddleware
 from core.security import content_security_policy
 from core.settings import ROOT, Settings
 from core.templating import make_environment
-from core.web import RequestContextMiddleware
+from core.web import HeadAsGetMiddleware, RequestContextMiddleware
 
 
 class IdConvertor(IntegerConvertor):
@@ -94,6 +94,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         debug=False,
         routes=build_routes(),
         middleware=[
+            Middleware(HeadAsGetMiddleware),
             Middleware(RequestContextMiddleware, settings=settings, database=database, csp=csp),
             # Inside the context middleware, so the 413 page speaks the reader's language;
             # that middleware reads only headers, so the body is still unread at that point.

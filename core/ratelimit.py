@@ -1,4 +1,8 @@
-"""Fixed-window rate limits kept in the database, so every app process sees the same counts."""
+"""Rate limits kept in the database, so every app process sees the same counts.
+
+Counts are kept per fixed window, but a limit is judged over a sliding window: the previous
+window's count weighs in by the share of it the sliding window still covers. A burst at the end
+of one window and another at the start of the next therefore cannot pass twice the limit."""
 
 from __future__ import annotations
 
@@ -22,14 +26,17 @@ def _window(now: datetime, seconds: int) -> int:
 
 
 def is_limited(session: Session, key: str, spec: str, now: datetime) -> bool:
-    """True when `key` has used up its attempts in the current window."""
+    """True when `key` has used up its attempts in the sliding window ending at `now`."""
     limit, seconds = parse_rate(spec)
-    count = session.exec(
-        select(RateLimitHit.count).where(
-            RateLimitHit.key == key, RateLimitHit.window_start == _window(now, seconds)
-        )
-    ).first()
-    return (count or 0) >= limit
+    current = _window(now, seconds)
+    counts = dict(session.exec(
+        select(RateLimitHit.window_start, RateLimitHit.count).where(
+            RateLimitHit.key == key,
+            col(RateLimitHit.window_start).in_([current, current - seconds]))
+    ).all())
+    elapsed = now.timestamp() - current
+    weighted = counts.get(current, 0) + counts.get(current - seconds, 0) * (1 - elapsed / seconds)
+    return weighted >= limit
 
 
 def record_hit(session: Session, key: str, spec: str, now: datetime) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from urllib.parse import urlencode
 
 from sqlmodel import Session, col, func, select
@@ -202,10 +203,18 @@ async def idea_new(request: Request) -> Response:
 async def _save_new(request: Request, data: FormData, round_: Round, user_id: int,
                     context: dict[str, object]) -> Response:
     form = _validate(data, context)
+    now = request.state.now
+    # The daily limit is cheap to check; photos are not cheap to decode, so it comes first.
+    assert round_.id is not None
+    with db(request) as s:
+        if services.ideas_created_since(s, user_id, round_.id, now - timedelta(days=1)) >= \
+                round_.max_ideas_per_day:
+            form.errors["title"] = _("You can propose at most %(n)s ideas a day in this round. "
+                                     "Please come back tomorrow.", n=round_.max_ideas_per_day)
+            return _form_page(request, context, form, 429)
     stored = await _store_files(request, data, form, (0, 0), user_id) if form.ok else []
     if not form.ok:
         return _form_page(request, context, form, 422)
-    now = request.state.now
     submit = field_str(data, "action", 10) == "submit"
     try:
         with db(request, write=True) as s:

@@ -35,7 +35,9 @@ log = logging.getLogger(__name__)
 
 Reason = Literal["too_large", "unsupported_type", "corrupt", "too_many_pixels"]
 
-MAX_PIXELS = 40_000_000
+# The declared size is read from the header (Image.open is lazy) and checked before any
+# decode; 25 MP is more than any phone photo and keeps one decode near 100 MB.
+MAX_PIXELS = 25_000_000
 THUMB_SIZE = (480, 960)
 CHUNK = 64 * 1024
 MAX_NAME = 120
@@ -53,7 +55,7 @@ ENCODER_OPTIONS: dict[str, dict[str, Any]] = {
     "WEBP": {"quality": 85},
 }
 STORED_NAME = re.compile(r"[0-9a-f]{32}\.(?:jpg|png|webp|pdf)")
-# A 40-megapixel photo takes ~160 MB decoded, twice that while turned; a few at a time only.
+# A 25-megapixel photo takes ~100 MB decoded, twice that while turned; a few at a time only.
 _DECODE_SLOTS = threading.BoundedSemaphore(2)
 _UNSAFE_CHARS = str.maketrans({c: "_" for c in '<>:"/\\|?*'})
 

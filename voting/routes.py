@@ -15,6 +15,7 @@ from starlette.routing import Route
 
 from contests.models import Contest, Phase, Round
 from contests.services import current_phase, phases_of
+from core import ratelimit
 from core.i18n import gettext as _
 from core.mail import MailError, send_mail
 from core.models import CensusEntry, User
@@ -158,6 +159,14 @@ async def ballot_cast(request: Request) -> Response:
     """Cast the reviewed ballot; acknowledged (303 to the receipt) only after the commit."""
     user = require_writer(request)
     form = await read_form(request)
+    # Generous enough for every honest change of mind; a script recasting in a loop stops.
+    spec, key, now = request.app.state.settings.cast_rate_limit, f"cast:{user.id}", \
+        request.state.now
+    with db(request, write=True) as s:
+        if ratelimit.is_limited(s, key, spec, now):
+            raise HTTPException(429, _("You have cast many ballots in a short time. Please wait "
+                                       "a while and try again."))
+        ratelimit.record_hit(s, key, spec, now)
     marks = ballots.parse_marks([v for v in form.getlist("mark") if isinstance(v, str)])
     age_ok = form.get("age_confirmed") == "yes"
     try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from starlette.datastructures import FormData
 
@@ -35,7 +36,10 @@ def _email(form: Form, data: FormData) -> None:
 
 
 def _display_name(form: Form, data: FormData) -> None:
-    name = field_str(data, "display_name", 80)
+    # Bidi overrides and zero-width characters (format characters) would let a name disguise
+    # itself or the text around it; they are removed, as in idea fields.
+    name = " ".join("".join(ch for ch in unicodedata.normalize("NFC", field_str(
+        data, "display_name", 80)) if unicodedata.category(ch) != "Cf").split())
     form.values["display_name"] = name
     if not name:
         form.errors["display_name"] = _("Enter the name others will see.")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlmodel import col, select
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -109,16 +110,22 @@ async def signin(request: Request) -> Response:
         return render(request, "accounts/signin.html", {**context, "form": form},
                       status_code=422)
     now = request.state.now
-    keys = (f"signin:ip:{client_ip(request)}",
-            f"signin:email:{services.normalise_email(form.values['email'])}")
+    email = services.normalise_email(form.values["email"])
+    # Guessing is throttled per address; the account's own budget is wider and does not apply
+    # to a browser holding this account's device cookie (set at an earlier sign-in), so
+    # strangers' failures cannot lock the owner out (OWASP's device cookies).
+    limits = [(f"signin:ip:{client_ip(request)}", settings.signin_rate_limit)]
+    if not _is_known_device(request, email):
+        limit, seconds = ratelimit.parse_rate(settings.signin_rate_limit)
+        limits.append((f"signin:email:{email}", f"{limit * ACCOUNT_BUDGET}/{seconds}"))
     token = None
     with db(request, write=True) as s:
-        if any(ratelimit.is_limited(s, k, settings.signin_rate_limit, now) for k in keys):
+        if any(ratelimit.is_limited(s, k, spec, now) for k, spec in limits):
             return _rate_limited(request, "accounts/signin.html", {**context, "form": form})
         user = services.authenticate(s, form.values["email"], form.values["password"])
         if user is None:
-            for key in keys:
-                ratelimit.record_hit(s, key, settings.signin_rate_limit, now)
+            for key, spec in limits:
+                ratelimit.record_hit(s, key, spec, now)
         elif user.email_confirmed_at is not None:
             old = request.state.session_token
             if old:
@@ -138,7 +145,31 @@ async def signin(request: Request) -> Response:
                                  "link.")
         return render(request, "accounts/signin.html", {**context, "form": form},
                       status_code=422)
-    return redirect(request, next_path, _("You are signed in."))
+    response = redirect(request, next_path, _("You are signed in."))
+    response.set_cookie(DEVICE_COOKIE, _device_signer(request).dumps(email),
+                        max_age=DEVICE_MAX_AGE, httponly=True, samesite="lax",
+                        secure=settings.base_url.startswith("https://"))
+    return response
+
+
+DEVICE_COOKIE = "shaar_device"
+DEVICE_MAX_AGE = 180 * 86400
+#: How many times the per-address limit an account may fail from browsers it does not know.
+ACCOUNT_BUDGET = 4
+
+
+def _device_signer(request: Request) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(request.app.state.settings.secret_key, salt="device")
+
+
+def _is_known_device(request: Request, email: str) -> bool:
+    cookie = request.cookies.get(DEVICE_COOKIE)
+    if not cookie:
+        return False
+    try:
+        return bool(_device_signer(request).loads(cookie, max_age=DEVICE_MAX_AGE) == email)
+    except BadSignature:
+        return False
 
 
 async def signout(request: Request) -> Response:

@@ -213,3 +213,61 @@ def test_a_resident_turns_notification_mail_off(client: TestClient, database) ->
     with database.session() as db:
         assert db.exec(select(User.email_notifications)).one() is False
     assert 'value="yes" checked' not in client.get("/account").text
+
+
+def test_a_display_name_loses_bidi_overrides_and_zero_width_characters(
+        client: TestClient, database) -> None:
+    make_user(database, "bidi@example.kg")
+    sign_in(client, "bidi@example.kg")
+    name = "Ai\u202egnp.exe\u200b\u2066Bek\u2069"
+    response = client.post("/account", data={"display_name": name, "locale": "en",
+                                             "csrf_token": csrf_of(client, "/account")})
+    assert response.status_code in (200, 303)
+    with database.session() as s:
+        user = s.exec(select(User).where(User.email == "bidi@example.kg")).one()
+    assert user.display_name == "Aignp.exeBek"
+
+
+def test_head_with_a_body_is_answered_as_get_and_changes_nothing(
+        client: TestClient, database) -> None:
+    make_user(database, "head@example.kg")
+    sign_in(client, "head@example.kg")
+    token = csrf_of(client, "/account")
+    response = client.request("HEAD", "/account", data={"display_name": "Changed by HEAD",
+                                                         "locale": "en", "csrf_token": token})
+    assert response.status_code == 200
+    assert response.content == b""
+    with database.session() as s:
+        user = s.exec(select(User).where(User.email == "head@example.kg")).one()
+    assert user.display_name != "Changed by HEAD"
+
+
+def _signin_from(app, address: str, email: str, password: str,
+                 client: TestClient | None = None) -> int:
+    client = client or TestClient(app, follow_redirects=False, client=(address, 50000))
+    return client.post("/signin", data={"email": email, "password": password,
+                                        "csrf_token": csrf_of(client, "/signin")}).status_code
+
+
+def test_wrong_passwords_from_one_address_do_not_lock_the_owner_out(app, database) -> None:
+    make_user(database, "owner@example.kg")
+    clear_of_window_edge(300)
+    attacker = TestClient(app, follow_redirects=False, client=("198.51.100.7", 50000))
+    statuses = [_signin_from(app, "", "owner@example.kg", "wrong password!", attacker)
+                for _ in range(6)]
+    assert statuses == [422] * 5 + [429]  # the guesser is throttled
+    assert _signin_from(app, "203.0.113.9", "owner@example.kg", PASSWORD) == 303
+
+
+def test_a_browser_that_signed_in_before_passes_the_accounts_exhausted_budget(
+        app, database) -> None:
+    make_user(database, "known@example.kg")
+    clear_of_window_edge(300)
+    owner = TestClient(app, follow_redirects=False, client=("203.0.113.9", 50000))
+    assert _signin_from(app, "", "known@example.kg", PASSWORD, owner) == 303
+    owner.post("/signout", data={"csrf_token": csrf_of(owner, "/")})
+    for n in range(5):
+        for _ in range(5):
+            _signin_from(app, f"198.51.100.{n}", "known@example.kg", "wrong password!")
+    assert _signin_from(app, "192.0.2.1", "known@example.kg", PASSWORD) == 429
+    assert _signin_from(app, "", "known@example.kg", PASSWORD, owner) == 303

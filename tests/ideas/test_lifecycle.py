@@ -183,3 +183,23 @@ def test_moderators_see_submitted_ideas_but_not_drafts(client: TestClient, app, 
     sign_in(moderator, "mod@example.kg")
     assert moderator.get(f"/ideas/{sent}").status_code == 200
     assert moderator.get(f"/ideas/{draft}").status_code == 404
+
+
+def test_a_post_refused_by_the_daily_limit_decodes_no_photo(client: TestClient, setup, author,
+                                                           monkeypatch) -> None:
+    import io
+
+    from PIL import Image
+    for i in range(3):
+        assert propose(client, setup, title=f"Idea number {i}").status_code == 303
+    decodes: list[object] = []
+    real_open = Image.open
+    monkeypatch.setattr(Image, "open", lambda *a, **k: decodes.append(a) or real_open(*a, **k))
+    photo = io.BytesIO()
+    Image.new("RGB", (64, 64), "red").save(photo, "PNG")
+    path = f"/rounds/{setup.round.id}/ideas/new"
+    response = client.post(path, data={**idea_fields(setup, title="One too many"),
+                                       "action": "draft", "csrf_token": csrf_of(client, path)},
+                           files=[("photos", ("p.png", photo.getvalue(), "image/png"))])
+    assert response.status_code == 429
+    assert decodes == []

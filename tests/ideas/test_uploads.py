@@ -329,7 +329,7 @@ def test_every_refusal_explains_itself_in_the_readers_language() -> None:
             "Only PDF documents are accepted.")
         assert UploadRejected("corrupt").message == (
             "The file is damaged or not what its name says.")
-        assert "40" in UploadRejected("too_many_pixels").message
+        assert "25" in UploadRejected("too_many_pixels").message
     finally:
         i18n.set_locale("ru", "Asia/Bishkek")
 
@@ -421,3 +421,13 @@ def test_a_hostile_stored_name_or_type_cannot_break_the_headers() -> None:
     assert disposition.startswith("attachment; ")
     assert disposition.count('"') == 2 and "\r" not in disposition and "\n" not in disposition
     disposition.encode("ascii")
+
+
+async def test_a_6300_square_png_is_refused_from_its_header_without_decoding(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # 39.7 MP passed the old 40 MP cap and took seconds to decode; the header alone decides now.
+    loads: list[object] = []
+    real_load = Image.Image.load
+    monkeypatch.setattr(Image.Image, "load", lambda self: loads.append(self) or real_load(self))
+    assert await refusal(tmp_path, png_header(6300, 6300), "big.png") == "too_many_pixels"
+    assert loads == []

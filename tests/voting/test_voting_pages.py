@@ -174,3 +174,14 @@ def test_a_blocked_resident_cannot_vote(client, database) -> None:
     assert basket(client, setup.round.id, pot, "add", ideas[0]).status_code == 403
     with database.session() as db:
         assert db.exec(select(Ballot)).all() == []
+
+
+def test_casting_over_and_over_is_rate_limited(client, app, database) -> None:
+    import dataclasses
+    app.state.settings = dataclasses.replace(app.state.settings, cast_rate_limit="3/3600")
+    setup = make_voting_round(database, kind="knapsack", min_spend_percent=50)
+    make_voter(database, district=setup.districts[0])
+    sign_in(client, "voter@example.kg")
+    statuses = [cast(client, setup.round.id, setup.pots[0], {}).status_code for _ in range(4)]
+    assert 429 not in statuses[:3]
+    assert statuses[3] == 429
