@@ -11,8 +11,12 @@ run: setup
 	$(BIN)/shaar seed-demo --if-empty
 	$(BIN)/shaar serve --host $${HOST:-127.0.0.1} --port $${PORT:-8000}
 
+# Tests run in parallel workers (pytest-xdist), each on a database of its own; TEST_WORKERS=0
+# runs them in this process.
+TEST_WORKERS ?= auto
+
 test: setup
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 lint: setup
 	$(BIN)/ruff check .

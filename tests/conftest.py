@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 from sqlmodel import SQLModel
 from starlette.testclient import TestClient
 
@@ -21,10 +22,33 @@ from core.settings import Settings
 from tests.helpers import make_settings
 
 
+def worker_database_url(url: str, worker: str) -> str:
+    """The PostgreSQL database of one pytest-xdist worker: `<db>_gw0`, `<db>_gw1`, ... on the
+    server of TEST_DATABASE_URL, created on demand (the plain name without xdist)."""
+    url = normalise_url(url)
+    if not worker.startswith("gw"):
+        return url
+    base = make_url(url)
+    name = f"{base.database}_{worker}"
+    admin = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            exists = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :name"),
+                                  {"name": name}).first()
+            if exists is None:
+                conn.execute(text(f'CREATE DATABASE "{name}"'))
+    finally:
+        admin.dispose()
+    return base.set(database=name).render_as_string(hide_password=False)
+
+
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """Each xdist worker has a database of its own: a SQLite file in its own temporary
+    folder, or its own PostgreSQL database."""
     url = os.environ.get("TEST_DATABASE_URL")
     if url:
+        url = worker_database_url(url, os.environ.get("PYTEST_XDIST_WORKER", ""))
         engine = make_database(url).write_engine
         with engine.begin() as conn:
             conn.execute(text("DROP SCHEMA public CASCADE"))

@@ -34,7 +34,8 @@ def pabulib_file(name: str) -> Path:
     """Path of a real election file; skips the test when the folder is absent."""
     path = PABULIB_DIR / name
     if not path.exists():
-        pytest.skip(f"pabulib file {name} not available (set PABULIB_DIR)")
+        pytest.skip(f"pabulib file {name} not in {PABULIB_DIR}; to run it: "
+                    f"PABULIB_DIR=/path/to/pabulib make test")
     return path
 
 
