@@ -46,6 +46,7 @@ async def healthz(request: Request) -> Response:
 
 
 def build_routes() -> list[BaseRoute]:
+    from api.routes import routes as api_routes
     from contests.admin import routes as contest_admin_routes
     from contests.routes import routes as contest_routes
     from core.accounts.routes import routes as account_routes
@@ -77,6 +78,7 @@ def build_routes() -> list[BaseRoute]:
         *prefixed("simulation", simulation_routes),
         *prefixed("tracking", tracking_routes),
         *prefixed("surveys", survey_routes),
+        *prefixed("api", api_routes),
         Mount("/static", app=StaticFiles(directory=ROOT / "static", check_dir=False),
               name="static"),
     ]

@@ -341,6 +341,16 @@ TABLE: tuple[E, ...] = (
     # --- implementation tracking -----------------------------------------------------------
     E("tracking:list", "GET", "/projects", EVERYONE),
     E("tracking:api", "GET", "/api/projects", EVERYONE),
+    # --- open-data API v1 ------------------------------------------------------------------
+    E("api:openapi", "GET", "/api/v1/openapi.json", EVERYONE),
+    E("api:contests", "GET", "/api/v1/contests", EVERYONE),
+    E("api:ideas", "GET", "/api/v1/ideas", EVERYONE, note="published ideas only"),
+    E("api:results", "GET", "/api/v1/rounds/{round}/results", EVERYONE,
+      phases=AFTER_PUBLICATION, closed=NOT_FOUND, note="nothing before publication"),
+    E("api:transparency", "GET", "/api/v1/transparency", EVERYONE),
+    E("api:projects", "GET", "/api/v1/projects", EVERYONE),
+    E("api:not_found", "GET", "/api/v1/{round}/nothing", who(NOT_FOUND),
+      note="any other path under /api/v1/ is a problem+json 404, never a redirect"),
     E("tracking:photo", "GET", "/projects/photos/{project_photo}", EVERYONE,
       phases=AFTER_PUBLICATION, closed=NOT_FOUND,
       note="only a winning project has progress photos"),
