@@ -145,6 +145,7 @@ async def _round_page(request: Request, round_id: int, *, settings_form: Form | 
                              .order_by(col(RoundPhase.starts_at))).all())
         pots = list(s.exec(select(RoundPot).where(RoundPot.round_id == round_id)).all())
         districts = list(s.exec(select(District).order_by(col(District.id))).all())
+        pots_locked = services.pots_locked(s, round_id, request.state.now)
     settings_form = settings_form or Form(values=forms.round_values(round_))
     phases_form = phases_form or Form(values=forms.phase_values(phases, time_zone))
     pots_form = pots_form or Form(values=forms.pot_values(pots))
@@ -152,6 +153,7 @@ async def _round_page(request: Request, round_id: int, *, settings_form: Form | 
         "contest": contest, "round": round_, "phases": phases, "districts": districts,
         "phase_order": [p.value for p in PHASE_ORDER], "time_zone": time_zone,
         "settings_form": settings_form, "phases_form": phases_form, "pots_form": pots_form,
+        "pots_locked": pots_locked,
     }, [settings_form, phases_form, pots_form])
 
 
@@ -192,6 +194,10 @@ async def round_pots(request: Request) -> Response:
     try:
         with db(request, write=True) as s:
             services.set_pots(s, access_round(s, request), pots, admin.id, request.state.now)
+    except services.PotsLocked:
+        return redirect(request, f"/admin/rounds/{round_id}", _(
+            "Voting has begun: the budgets can no longer change, since ballots are filled "
+            "against them."), "error")
     except IntegrityError:  # a left-out budget already has a ballot, votes or results
         form.errors[forms.CITY_POT] = _("A budget that is on a ballot or has votes cannot "
                                         "be removed. Keep an amount for it.")

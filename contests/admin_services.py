@@ -14,10 +14,15 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, SQLModel, col, func, select
 
 from contests.forms import CategoryData, ContestData, Pots, RoundData, Schedule
-from contests.models import PHASE_ORDER, Category, Contest, Round, RoundPhase, RoundPot
+from contests.models import PHASE_ORDER, Category, Contest, Phase, Round, RoundPhase, RoundPot
 from core.audit import record
 
 Row = TypeVar("Row", bound=SQLModel)
+
+
+class PotsLocked(Exception):
+    """The round's voting has begun (or ballots exist): its budgets can no longer change,
+    since cast ballots were filled against them."""
 
 
 class Taken(Exception):
@@ -132,13 +137,29 @@ def set_phases(s: Session, round_: Round, schedule: Schedule, actor_id: int | No
         for phase, (start, end) in schedule.items()})
 
 
+def pots_locked(s: Session, round_id: int, now: datetime) -> bool:
+    """True once the round's voting phase has begun or any ballot is in its log: from then on
+    the budgets are fixed, like the other ballot settings."""
+    from voting.models import BallotLogEntry  # voting builds on contests, not the reverse
+
+    started = s.exec(select(func.count()).select_from(RoundPhase).where(
+        RoundPhase.round_id == round_id, RoundPhase.phase == Phase.VOTING.value,
+        col(RoundPhase.starts_at) <= now)).one()
+    cast = s.exec(select(func.count()).select_from(BallotLogEntry).where(
+        BallotLogEntry.round_id == round_id)).one()
+    return started > 0 or cast > 0
+
+
 def set_pots(s: Session, round_: Round, pots: Pots, actor_id: int | None,
              now: datetime) -> None:
     """Make the round's budgets exactly `pots` (som per district id; None is city-wide).
     Districts left out do not take part. The database allows several city-wide rows (NULL
-    is never equal to NULL), so the round lock is what keeps it to one."""
+    is never equal to NULL), so the round lock is what keeps it to one.
+    Raises PotsLocked once voting has begun (nothing is written then)."""
     locked = _lock(s, Round, round_.id)
     assert locked.id is not None
+    if pots_locked(s, locked.id, now):
+        raise PotsLocked()
     rows = list(s.exec(select(RoundPot).where(RoundPot.round_id == locked.id)
                        .order_by(col(RoundPot.id))).all())
     kept: dict[int | None, RoundPot] = {}

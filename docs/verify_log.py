@@ -6,7 +6,8 @@
 log.json is the public export of a round (the "Download the log" link on the round's ballot
 log page, /rounds/ROUND/log.json). The script recomputes every entry's hash from the entry
 before it and stops at the first entry that does not fit. With --receipt it also checks that
-your receipt is in the log; with --head, that a head hash published earlier is still in it.
+your receipt is in the log (and, once voting has closed, whether it counts); with --head,
+that a head hash published earlier is still in it.
 """
 
 import argparse
@@ -68,8 +69,21 @@ def main():
             print("NOT OK: your receipt is not in the log")
             return 1
         later = any(e["supersedes"] == found["seq"] for e in log["entries"])
-        print(f"your receipt is entry {found['seq']}"
-              + (" (replaced by a later ballot of yours)" if later else " (it counts)"))
+        if not log.get("closed"):
+            state = " (whether it counts is published when voting closes)"
+        elif found.get("counts", not later):
+            state = " (it counts)"
+        else:
+            state = " (it does not count: a later ballot of the same voter counts)"
+        print(f"your receipt is entry {found['seq']}{state}")
+    if log.get("closed"):
+        counted = sum(1 for e in log["entries"] if e.get("counts"))
+        if counted != log.get("counted", counted):
+            print(f"NOT OK: {counted} entries are marked as counting, the log says "
+                  f"{log['counted']}")
+            return 1
+        print(f"voting is closed: {counted} of {count} entries count (compare with the number "
+              "of ballots in the published .pb files)")
     print(f"OK: {count} entries, head {head}")
     return 0
 

@@ -7,7 +7,9 @@ the standard library only; a test keeps the two in step.
     entry_hash = SHA-256(prev_hash "|" round "|" seq "|" commitment "|" hour "|" supersedes)
 
 ``prev_hash`` of the first entry is 64 zeros; ``hour`` is ``YYYY-MM-DDTHH:00Z``;
-``supersedes`` is the seq of the entry a re-vote replaces, or empty.
+``supersedes`` is empty: the log never says which entry a re-vote replaces (see
+docs/privacy.md). Logs written before 2027 may carry the seq of the replaced entry there, and
+still verify.
 """
 
 from __future__ import annotations

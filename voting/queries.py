@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlmodel import Session, col, func, select
 
-from contests.models import RoundPot
+from contests.models import Phase, RoundPhase, RoundPot
 from core.models import District
 from ideas.models import Attachment, Idea
 from voting import ledger
 from voting.ballots import BallotRules
-from voting.models import BallotItem, BallotLogEntry, PotVoting, RoundVoting
+from voting.models import Ballot, BallotItem, BallotLogEntry, PotVoting, RoundVoting
 from voting.tally.model import BallotKind
 
 
@@ -102,6 +103,26 @@ def find_receipt(s: Session, code: str) -> BallotLogEntry | None:
 
 
 def is_superseded(s: Session, entry: BallotLogEntry) -> bool:
-    return s.exec(select(func.count()).select_from(BallotLogEntry).where(
-        BallotLogEntry.round_id == entry.round_id,
-        BallotLogEntry.supersedes == entry.seq)).one() > 0
+    """Whether a later ballot of the same voter replaced this entry's ballot. Private while
+    voting is open: only the voter's own receipt page, and the log once voting closed, say."""
+    if s.exec(select(func.count()).select_from(BallotLogEntry).where(
+            BallotLogEntry.round_id == entry.round_id,
+            BallotLogEntry.supersedes == entry.seq)).one() > 0:  # a log from before 2027
+        return True
+    return s.exec(select(func.count()).select_from(Ballot).where(
+        Ballot.round_id == entry.round_id, Ballot.log_seq == entry.seq,
+        col(Ballot.is_current).is_(None))).one() > 0
+
+
+def counted_seqs(s: Session, round_id: int) -> set[int]:
+    """The log entries whose ballot counts (each voter's latest in each pot)."""
+    return set(s.exec(select(Ballot.log_seq).where(Ballot.round_id == round_id,
+                                                   col(Ballot.is_current).is_(True))).all())
+
+
+def voting_closed(s: Session, round_id: int, now: datetime) -> bool:
+    """True once the round's voting phase has ended: from then on the log says which of its
+    entries count. A round without a voting phase has nothing to close."""
+    phase = s.exec(select(RoundPhase).where(RoundPhase.round_id == round_id,
+                                            RoundPhase.phase == Phase.VOTING.value)).first()
+    return phase is not None and phase.ends_at <= now

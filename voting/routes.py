@@ -218,18 +218,22 @@ async def receipt_page(request: Request) -> Response:
 
 
 async def receipt_check(request: Request) -> Response:
-    """Public: is this receipt in a log, and does it still count?"""
+    """Public: is this receipt in a log; once voting closed, does it count?"""
     code = request.query_params.get("code", "")[:100]
-    found, superseded, count, round_ = None, False, 0, None
+    found, superseded, closed, count, round_ = None, False, False, 0, None
     if code:
         with db(request) as s:
             found = queries.find_receipt(s, code)
             if found is not None:
-                superseded = queries.is_superseded(s, found)
+                # Whoever holds a receipt (perhaps someone who pressed the voter) learns
+                # whether it still counts only once nobody can change their vote any more.
+                closed = queries.voting_closed(s, found.round_id, request.state.now)
+                superseded = closed and queries.is_superseded(s, found)
                 count, _head = queries.log_head(s, found.round_id)
                 round_ = s.get(Round, found.round_id)
     return render(request, "voting/check.html", {"code": code, "found": found, "round": round_,
-                                                 "superseded": superseded, "count": count})
+                                                 "superseded": superseded, "closed": closed,
+                                                 "count": count})
 
 
 async def log_page(request: Request) -> Response:
@@ -242,7 +246,7 @@ async def log_page(request: Request) -> Response:
 async def log_export(request: Request) -> Response:
     with db(request) as s:
         round_ = access_round(s, request)
-        data = verify.export(s, round_.id or 0)
+        data = verify.export(s, round_.id or 0, request.state.now)
     return JSONResponse(data, headers={"Cache-Control": "no-cache",
                                        "Content-Disposition": f'inline; filename="ballot-log-'
                                        f'round-{round_.id}.json"'})

@@ -137,7 +137,8 @@ def cast_ballot(s: Session, round_: Round, pot_id: int, voter: Voter, marks: Mar
 
     In the caller's transaction: lock the round, check the voting phase is open and the
     voter may vote, validate the ballot, record participation, mark the voter's earlier
-    ballot in this pot superseded, and append one log entry. Guarantees: at most one current
+    ballot in this pot superseded, and append one log entry (which does not say that it
+    replaces anything). Guarantees: at most one current
     ballot per voter and pot (also a unique constraint), a log without gaps whose every
     entry covers the previous one. Raises VoteRefused (nothing is written then).
 
@@ -178,11 +179,13 @@ def cast_ballot(s: Session, round_: Round, pot_id: int, voter: Voter, marks: Mar
                   .order_by(col(BallotLogEntry.seq).desc()).limit(1)).first()
     previous = (ledger.Entry(last.seq, "", last.commitment, last.prev_hash, last.entry_hash)
                 if last else None)
-    entry = ledger.next_entry(round_.id, previous, commitment, ledger.hour_text(hour),
-                              supersedes)
+    # The public entry never names the entry it replaces: while voting is open nobody holding
+    # a receipt may learn that it no longer counts (re-voting is the defence against pressure).
+    # Which ballot counts is kept on the Ballot rows and published when voting closes.
+    entry = ledger.next_entry(round_.id, previous, commitment, ledger.hour_text(hour), None)
     s.add(BallotLogEntry(round_id=round_.id, seq=entry.seq, prev_hash=entry.prev_hash,
                          commitment=commitment, entry_hash=entry.entry_hash, hour=hour,
-                         supersedes=supersedes))
+                         supersedes=None))
     s.add(Ballot(round_id=round_.id, pot_id=pot_id, pseudonym=alias, channel=voter.channel,
                  content=content, salt=salt, log_seq=entry.seq, cast_hour=hour))
     for draft in s.exec(select(BallotDraft).where(BallotDraft.round_id == round_.id,

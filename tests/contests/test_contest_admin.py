@@ -399,3 +399,25 @@ def test_unknown_objects_are_404(client: TestClient, admin) -> None:
 def test_the_admin_menu_links_here(client: TestClient, admin) -> None:
     page = client.get("/admin", headers=EN).text
     assert 'href="/admin/contests"' in page and 'href="/admin/categories"' in page
+
+
+def test_budgets_are_locked_once_voting_has_begun(client: TestClient, admin, database,
+                                                  districts) -> None:
+    path = new_round(client)
+    assert post(client, f"{path}/pots", {"pot_city": "3000000"}, page=path).status_code == 303
+    round_id = int(path.rsplit("/", 1)[1])
+    with database.session(write=True) as db:  # voting opened an hour ago
+        db.add(RoundPhase(round_id=round_id, phase="voting",
+                          starts_at=datetime(2020, 1, 1, tzinfo=UTC),
+                          ends_at=datetime(2099, 1, 1, tzinfo=UTC)))
+    page = client.get(path, headers=EN).text
+    assert "Voting has begun: the budgets can no longer change" in page
+    assert re.search(r'<fieldset disabled[^>]*>\s*<legend>Budget of each pot', page)
+    for data in ({"pot_city": "1"}, {f"pot_{districts[0].id}": "5", "pot_city": ""}):
+        refused = post(client, f"{path}/pots", data, page=path)
+        assert refused.status_code == 303
+        assert "Voting has begun" in client.get(path, headers=EN).text
+        with database.session() as db:
+            assert {p.district_id: p.budget for p in db.exec(select(RoundPot)).all()} == {
+                None: 3_000_000}
+    assert actions(database).count("round.pots") == 1

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 import subprocess
 import sys
 
@@ -12,6 +13,7 @@ from click.testing import CliRunner
 from sqlalchemy import text
 
 from core.cli import main
+from core.models import utcnow
 from core.settings import ROOT
 from tests.voting.factories import cast_as, make_voter, make_voting_round, online
 from voting import ledger
@@ -123,14 +125,24 @@ def test_cutting_off_the_end_is_found_against_a_published_head(voted, database) 
 def test_the_standalone_script_agrees_with_the_export(voted, database, tmp_path) -> None:
     setup, receipts = voted
     with database.session() as s:
-        data = export(s, setup.round.id)
-    assert [e["superseded"] for e in data["entries"]] == [True, True, False, True, False, False]
+        during = export(s, setup.round.id, utcnow())
+        data = export(s, setup.round.id, utcnow() + timedelta(days=3650))
+    # While voting is open the log says nothing of which entry counts; once closed, it does.
+    assert during["closed"] is False and all("counts" not in e for e in during["entries"])
+    assert all(e["supersedes"] is None for e in during["entries"])
+    assert data["closed"] is True and data["counted"] == 3
+    assert [e["counts"] for e in data["entries"]] == [False, False, True, False, True, True]
+    open_path = tmp_path / "open.json"
+    open_path.write_text(json.dumps(during))
+    early = subprocess.run([sys.executable, str(ROOT / "docs" / "verify_log.py"), str(open_path),
+                            "--receipt", receipts[0]], capture_output=True, text=True)
+    assert early.returncode == 0 and "published when voting closes" in early.stdout
     path = tmp_path / "log.json"
     path.write_text(json.dumps(data))
     script = [sys.executable, str(ROOT / "docs" / "verify_log.py"), str(path)]
     good = subprocess.run([*script, "--receipt", receipts[0]], capture_output=True, text=True)
     assert good.returncode == 0 and "OK: 6 entries" in good.stdout
-    assert "replaced by a later ballot" in good.stdout
+    assert "it does not count: a later ballot" in good.stdout
     assert _cli(setup.round.id, "--file", str(path)).exit_code == 0
     data["entries"][2]["commitment"] = "c" * 64
     path.write_text(json.dumps(data))

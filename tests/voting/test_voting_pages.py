@@ -80,10 +80,17 @@ def test_re_voting_replaces_the_ballot_and_marks_the_old_entry_superseded(client
         ballots = db.exec(select(Ballot).order_by(col(Ballot.id))).all()
         entries = db.exec(select(BallotLogEntry).order_by(col(BallotLogEntry.seq))).all()
     assert [b.is_current for b in ballots] == [None, True]
-    assert entries[1].supersedes == entries[0].seq
-    checked = client.get(f"/receipts?code={old}")
-    assert "changed their vote later" in checked.text
-    assert "This ballot counts" in client.get(f"/receipts?code={new}").text
+    assert entries[1].supersedes is None  # the public log does not link the two
+    # Whoever holds the old receipt cannot tell, while voting is open, that it was replaced;
+    # the old and the new receipt read alike. Only the signed-in voter sees it.
+    client.cookies.clear()
+    for code in (old, new):
+        checked = client.get(f"/receipts?code={code}").text
+        assert "published when voting closes" in checked
+        assert "changed their vote" not in checked and "does not count" not in checked
+        assert "This ballot counts" not in checked
+    assert "superseded" not in client.get(f"/rounds/{setup.round.id}/log.json").text
+    sign_in(client, "voter@example.kg")
     assert "no longer counts" in client.get(f"/receipts/{old}").text
 
 
@@ -156,7 +163,8 @@ def test_round_page_and_log_show_the_head_hash(client, database) -> None:
     export = client.get(f"/rounds/{setup.round.id}/log.json").json()
     assert export["head"] == code and export["count"] == 1
     assert set(export["entries"][0]) == {"seq", "hour", "commitment", "prev_hash",
-                                         "entry_hash", "supersedes", "superseded"}
+                                         "entry_hash", "supersedes"}
+    assert export["closed"] is False and "counted" not in export
     assert export["entries"][0]["hour"].endswith(":00Z")
 
 
