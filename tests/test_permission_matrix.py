@@ -356,7 +356,7 @@ def test_routes_that_depend_on_the_phase(app: Any, database: Database, settings:
 # --- what the matrix found, told in full -----------------------------------------------
 
 def test_a_budget_on_the_ballot_cannot_be_removed(client: TestClient, database: Database) -> None:
-    setup = make_voting_round(database, kind="approval")
+    setup = make_voting_round(database, kind="approval", phase="jury_review")
     make_user(database, "admin@example.kg", roles=("admin",))
     sign_in(client, "admin@example.kg")
     url = f"/admin/rounds/{setup.round.id}"
