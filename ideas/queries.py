@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import text
 from sqlmodel import Session, col, func, select
 
 from contests.models import Category, Round
@@ -140,3 +141,11 @@ def idea_page(db: Session, idea: Idea) -> IdeaPage:
 def ideas_of(db: Session, author_id: int) -> list[Idea]:
     return list(db.exec(select(Idea).where(Idea.author_id == author_id)
                         .order_by(col(Idea.updated_at).desc())).all())
+
+
+def on_a_ballot(db: Session, idea_id: int) -> bool:
+    """Whether the idea is an item of some round's ballot. Once it is, the vote is about it:
+    its author cannot withdraw it and reports cannot hide it (moderators decide). The ballot
+    table belongs to voting/, which builds on ideas/, so it is read here by name."""
+    return db.exec(text("SELECT 1 FROM ballotitem WHERE idea_id = :idea LIMIT 1"),  # type: ignore[call-overload]
+                   params={"idea": idea_id}).first() is not None

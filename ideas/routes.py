@@ -319,6 +319,10 @@ async def _transition(request: Request, action: str) -> Response:
                    else rules.can_withdraw(viewer, idea))
         if not allowed:
             raise HTTPException(403, _("This cannot be done with this idea now."))
+        if action == "withdraw" and queries.on_a_ballot(s, idea.id or 0):
+            return redirect(request, f"/ideas/{idea.reference}", _(
+                "This idea is on a ballot, so it can no longer be withdrawn: residents are "
+                "voting on it."), "error")
         target = IdeaStatus.SUBMITTED if action == "submit" else IdeaStatus.WITHDRAWN
         try:
             services.change_status(s, idea, target, viewer.id,

@@ -14,6 +14,7 @@ from core.i18n import gettext as _
 from core.models import Block, User
 from ideas.models import Comment, Idea, IdeaStatus
 from ideas.notifications import Notice, notify
+from ideas.queries import on_a_ballot
 from ideas.services import IdeaError, change_status, set_hidden
 from moderation.models import Decision, DecisionKind, RejectionReason, Report, ReportReason
 
@@ -133,6 +134,8 @@ def report(db: Session, target_type: str, target: Idea | Comment, reporter_id: i
         col(Report.resolved_at).is_(None))).one()
     if open_reports < threshold or target.hidden_at is not None:
         return False
+    if isinstance(target, Idea) and on_a_ballot(db, target.id):
+        return False  # a ballot item is not hidden by reports: the open reports await moderators
     if isinstance(target, Idea):
         set_hidden(db, target, True, AUTO_HIDDEN, None, now)
     else:

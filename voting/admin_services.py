@@ -174,8 +174,8 @@ def check_paper_voter(s: Session, round_id: int, district_id: int | None, id_has
 
 def _decided(s: Session, sheet: PaperSheet) -> None:
     """A decided sheet keeps no reading: a reading joins an ID hash to ballot content."""
-    for entry in s.exec(select(PaperEntry).where(PaperEntry.sheet_id == sheet.id)).all():
-        s.delete(entry)
+    for reading in s.exec(select(PaperEntry).where(PaperEntry.sheet_id == sheet.id)).all():
+        s.delete(reading)
     s.flush()
 
 

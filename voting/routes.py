@@ -20,7 +20,7 @@ from core.i18n import gettext as _
 from core.mail import MailError, send_mail
 from core.models import CensusEntry, User
 from core.templating import is_htmx, render
-from core.web import as_int, db, read_form, redirect, require_user, require_writer
+from core.web import as_int, db, read_form, redirect, require_user
 from voting import ballots, queries, services, verify
 from voting.messages import problem_text, refusal_text
 from voting.models import Ballot, BallotLogEntry, Channel
@@ -105,8 +105,9 @@ async def ballot_page(request: Request) -> Response:
 
 
 async def basket_edit(request: Request) -> Response:
-    """One basket edit (add, remove, up, down, points); refused edits say what to fix."""
-    user = require_writer(request)
+    """One basket edit (add, remove, up, down, points); refused edits say what to fix.
+    A moderation block is about content, not the right to vote: blocked residents vote too."""
+    user = require_user(request)
     form = await read_form(request)
     action = str(form.get("action", ""))
     idea = as_int(str(form.get("idea", ""))) or 0
@@ -156,8 +157,9 @@ def _receipt_mail(request: Request, user: User, receipt: services.Receipt) -> Ba
 
 
 async def ballot_cast(request: Request) -> Response:
-    """Cast the reviewed ballot; acknowledged (303 to the receipt) only after the commit."""
-    user = require_writer(request)
+    """Cast the reviewed ballot; acknowledged (303 to the receipt) only after the commit.
+    A moderation block does not take the vote away (docs/security.md)."""
+    user = require_user(request)
     form = await read_form(request)
     # Generous enough for every honest change of mind; a script recasting in a loop stops.
     spec, key, now = request.app.state.settings.cast_rate_limit, f"cast:{user.id}", \

@@ -4,9 +4,9 @@
 from __future__ import annotations
 
 import json
-from datetime import timedelta
 import subprocess
 import sys
+from datetime import timedelta
 
 import pytest
 from click.testing import CliRunner

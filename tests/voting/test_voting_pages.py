@@ -168,22 +168,6 @@ def test_round_page_and_log_show_the_head_hash(client, database) -> None:
     assert export["entries"][0]["hour"].endswith(":00Z")
 
 
-def test_a_blocked_resident_cannot_vote(client, database) -> None:
-    from core.models import Block
-
-    setup = make_voting_round(database, kind="approval", max_choices=2)
-    voter = make_voter(database, district=setup.districts[0])
-    with database.session(write=True) as db:
-        db.add(Block(user_id=voter.id, reason="Bought votes", created_by_id=voter.id))
-    sign_in(client, "voter@example.kg")
-    pot, ideas = setup.pots[0], setup.items[0]
-    refused = cast(client, setup.round.id, pot, {ideas[0]: 1})
-    assert refused.status_code == 403 and "Bought votes" in refused.text
-    assert basket(client, setup.round.id, pot, "add", ideas[0]).status_code == 403
-    with database.session() as db:
-        assert db.exec(select(Ballot)).all() == []
-
-
 def test_casting_over_and_over_is_rate_limited(client, app, database) -> None:
     import dataclasses
     app.state.settings = dataclasses.replace(app.state.settings, cast_rate_limit="3/3600")
