@@ -132,8 +132,11 @@ def journey_round(database: Database, p: Pass, slug: str = "journey") -> SimpleN
         from core.models import CensusEntry
 
         hashed = census_hash("", "AN 1234567")  # the clerks' paper voter is on the census
-        if s.exec(select(CensusEntry).where(CensusEntry.id_hash == hashed)).first() is None:
-            s.add(CensusEntry(id_hash=hashed, district_id=district.id or 0, batch="journey"))
+        entry = s.exec(select(CensusEntry).where(CensusEntry.id_hash == hashed)).first()
+        if entry is None:
+            entry = CensusEntry(id_hash=hashed, district_id=district.id or 0, batch="journey")
+        entry.district_id = district.id or 0  # each journey's district is a new one
+        s.add(entry)
         ids = SimpleNamespace(round=round_.id, district=district.id,
                               pots=[pot.id for pot in pots])
     set_phase(database, ids.round, Phase.SUBMISSION)

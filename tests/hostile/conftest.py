@@ -141,7 +141,9 @@ def seed_world(database: Any, upload_dir: Path) -> tuple[list[dict[str, str]], d
                   "sheet_id": str(sheet.id), "token": "no-such-token", "provider": "nobody",
                   "name": stored, "code": "0" * 64,
                   # The demo city's survey (surveys/demo.py): waves 1 and 2 closed, 3 open.
-                  "slug": "city-services-trust", "number": "1", "fmt": "responses.csv"}
+                  "slug": "city-services-trust", "number": "1", "fmt": "responses.csv",
+                  # Any other path under /api/v1/ (a problem+json 404).
+                  "rest": "nothing-here"}
         scenes = []
         for round_ in rounds:
             pots = db.exec(select(RoundPot).where(RoundPot.round_id == round_.id)
