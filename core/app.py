@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from urllib.parse import urlsplit
 
+import anyio
 from starlette.applications import Starlette
 from starlette.convertors import IntegerConvertor, register_url_convertor
 from starlette.exceptions import HTTPException
@@ -84,6 +87,26 @@ def build_routes() -> list[BaseRoute]:
     ]
 
 
+def _lifespan(settings: Settings, database: Database
+              ) -> Callable[[Starlette], AbstractAsyncContextManager[None]]:
+    """Each server process delivers the mail outbox in the background, unless
+    MAIL_POLL_SECONDS is 0 (then `shaar worker` does)."""
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        if settings.mail_poll_seconds <= 0:
+            yield
+            return
+        from core.outbox import run_delivery
+
+        async with anyio.create_task_group() as tasks:
+            tasks.start_soon(run_delivery, database, settings, settings.mail_poll_seconds)
+            yield
+            tasks.cancel_scope.cancel()
+
+    return lifespan
+
+
 def create_app(settings: Settings | None = None, database: Database | None = None) -> Starlette:
     settings = settings or Settings.from_env()
     database = database or make_database(settings.database_url)
@@ -95,6 +118,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app = Starlette(
         debug=False,
         routes=build_routes(),
+        lifespan=_lifespan(settings, database),
         middleware=[
             Middleware(HeadAsGetMiddleware),
             Middleware(RequestContextMiddleware, settings=settings, database=database, csp=csp),

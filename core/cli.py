@@ -45,6 +45,44 @@ def migrate(revision: str) -> None:
     click.echo("database is up to date")
 
 
+@main.command(help="Deliver the mail outbox: receipts, sign-in links and notifications. Every "
+                   "server process does this already unless MAIL_POLL_SECONDS is 0; run this "
+                   "when you prefer a separate process. Several may run at once.")
+@click.option("--once", is_flag=True,
+              help="Send what is due now, print how it went and exit (status 1 if a send "
+                   "failed).")
+@click.option("--interval", type=click.FloatRange(min=0.1), default=None,
+              help="Seconds between looks at the outbox [default: MAIL_POLL_SECONDS, or 2 "
+                   "when that is 0].")
+def worker(once: bool, interval: float | None) -> None:
+    import logging
+
+    import anyio
+
+    from core.db import make_database
+    from core.outbox import deliver_all, run_delivery
+
+    logging.basicConfig(level=logging.INFO)
+    settings = _settings()
+    database = make_database(settings.database_url)
+    try:
+        if once:
+            report = deliver_all(database, settings)
+            click.echo(f"{report.sent} sent, {report.retrying} to retry later, "
+                       f"{report.given_up} given up")
+            if report.retrying or report.given_up:
+                raise SystemExit(1)
+            return
+        seconds = interval or settings.mail_poll_seconds or 2
+        click.echo(f"delivering mail every {seconds:g} s; Ctrl-C stops")
+        try:
+            anyio.run(run_delivery, database, settings, seconds)
+        except KeyboardInterrupt:
+            pass
+    finally:
+        database.dispose()
+
+
 @main.command("create-admin", help="Create an administrator, or make an account one.")
 @click.option("--email", prompt=True, help="E-mail address to sign in with.")
 @click.option("--name", default="Administrator", show_default=True, help="Display name.")

@@ -1,4 +1,7 @@
-"""Outgoing mail: SMTP when configured, the console in development."""
+"""Outgoing mail, the transport: SMTP when configured, the console in development.
+
+Nothing here is called from a request: actions write their mail to the outbox in their own
+transaction (core/outbox.py), and the outbox's deliverers send it through a `Transport`."""
 
 from __future__ import annotations
 
@@ -7,8 +10,7 @@ import smtplib
 import ssl
 from email.message import EmailMessage
 from email.utils import make_msgid
-
-import anyio
+from urllib.parse import urlsplit
 
 from core.settings import Settings
 
@@ -19,33 +21,73 @@ class MailError(RuntimeError):
     """The SMTP server refused or could not be reached."""
 
 
-def build_message(settings: Settings, to: str, subject: str, body: str) -> EmailMessage:
+def new_message_id(settings: Settings) -> str:
+    """A fresh Message-ID on this site's host name; made once per mail, when it is queued."""
+    host = urlsplit(settings.base_url).hostname or "shaar.local"
+    return make_msgid(domain=host)
+
+
+def build_message(settings: Settings, to: str, subject: str, body: str,
+                  message_id: str) -> EmailMessage:
+    """The message as sent; `message_id` is the one stored with the queued mail, so every
+    attempt carries the same Message-ID."""
     message = EmailMessage()
     message["From"] = settings.mail_from
     message["To"] = to
     message["Subject"] = subject
-    message["Message-ID"] = make_msgid(domain="shaar.local")
+    message["Message-ID"] = message_id
     message.set_content(body)
     return message
 
 
-def _send_smtp(settings: Settings, message: EmailMessage) -> None:
-    try:
-        with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=15) as smtp:
-            if settings.smtp_starttls:
+class Transport:
+    """Sends messages one after another over one SMTP connection, opened on first use and
+    opened again after the server dropped it; without SMTP_HOST, prints them instead.
+    Blocking: deliverers run it in a worker thread."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._smtp: smtplib.SMTP | None = None
+
+    def send(self, message: EmailMessage) -> None:
+        """Hand one message over; returns once the server accepted it. Raises MailError."""
+        if not self.settings.smtp_host:
+            print(f"\n--- mail to {message['To']} ---\nSubject: {message['Subject']}\n"
+                  f"Message-ID: {message['Message-ID']}\n\n{message.get_content()}"
+                  "--- end of mail ---\n", flush=True)
+            return
+        try:
+            if self._smtp is None:
+                self._smtp = self._connect()
+            self._smtp.send_message(message)
+        except smtplib.SMTPRecipientsRefused as exc:  # the connection is still good
+            raise MailError(str(exc)) from exc
+        except (OSError, smtplib.SMTPException) as exc:
+            self._drop()
+            raise MailError(str(exc)) from exc
+
+    def _connect(self) -> smtplib.SMTP:
+        s = self.settings
+        smtp = smtplib.SMTP(s.smtp_host, s.smtp_port, timeout=15)
+        try:
+            if s.smtp_starttls:
                 smtp.starttls(context=ssl.create_default_context())
-            if settings.smtp_user:
-                smtp.login(settings.smtp_user, settings.smtp_password)
-            smtp.send_message(message)
-    except (OSError, smtplib.SMTPException) as exc:
-        raise MailError(str(exc)) from exc
+            if s.smtp_user:
+                smtp.login(s.smtp_user, s.smtp_password)
+        except BaseException:
+            smtp.close()
+            raise
+        return smtp
 
+    def _drop(self) -> None:
+        if self._smtp is not None:
+            self._smtp.close()
+            self._smtp = None
 
-async def send_mail(settings: Settings, to: str, subject: str, body: str) -> None:
-    """Deliver one plain-text message. Raises MailError when SMTP fails."""
-    message = build_message(settings, to, subject, body)
-    if not settings.smtp_host:
-        print(f"\n--- mail to {to} ---\nSubject: {subject}\n\n{body}\n--- end of mail ---\n",
-              flush=True)
-        return
-    await anyio.to_thread.run_sync(_send_smtp, settings, message)
+    def close(self) -> None:
+        if self._smtp is not None:
+            try:
+                self._smtp.quit()
+            except (OSError, smtplib.SMTPException):
+                pass
+            self._drop()

@@ -170,3 +170,27 @@ class AuditEntry(SQLModel, table=True):
     target_type: str = Field(max_length=40)
     target_id: str = Field(max_length=60)
     details: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+
+
+class MailOutbox(SQLModel, table=True):
+    """A mail to send, written in the transaction of the action that causes it (core/outbox.py).
+
+    The Message-ID is made once, here, so a retry sends the same one and receivers can drop a
+    duplicate. `next_attempt_at` is when a deliverer may next claim the row (NULL once sent or
+    given up); a claim moves it forward by the lease. The body is blanked once the mail is sent
+    or given up, so receipts and sign-in links do not stay in the database."""
+
+    __tablename__ = "mail_outbox"
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=20)
+    recipient: str = Field(max_length=320)
+    subject: str = Field(max_length=300)
+    body: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    message_id: str = Field(sa_column=Column(String(250), unique=True, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow)
+    attempts: int = 0
+    next_attempt_at: datetime | None = Field(default=None, index=True)
+    sent_at: datetime | None = None
+    failed_at: datetime | None = None
+    last_error: str = Field(default="", max_length=500)

@@ -53,6 +53,10 @@ class Settings:
     smtp_password: str = ""
     smtp_starttls: bool = False
     mail_from: str = "Shaar <noreply@localhost>"
+    mail_poll_seconds: int = 10
+    mail_max_attempts: int = 8
+    mail_retry_seconds: int = 60
+    mail_lease_seconds: int = 120
     oidc_providers: tuple[OIDCProvider, ...] = ()
     session_idle_minutes: int = 60 * 24 * 7
     session_max_days: int = 30
@@ -109,6 +113,10 @@ class Settings:
             "smtp_password": env.get("SMTP_PASSWORD", ""),
             "smtp_starttls": _bool(env, "SMTP_STARTTLS", False),
             "mail_from": env.get("MAIL_FROM", "Shaar <noreply@localhost>"),
+            "mail_poll_seconds": _int(env, "MAIL_POLL_SECONDS", 10),
+            "mail_max_attempts": _int(env, "MAIL_MAX_ATTEMPTS", 8) or 1,
+            "mail_retry_seconds": _int(env, "MAIL_RETRY_SECONDS", 60) or 1,
+            "mail_lease_seconds": _int(env, "MAIL_LEASE_SECONDS", 120) or 1,
             "oidc_providers": _providers(env.get("OIDC_PROVIDERS", "")),
             "session_idle_minutes": _int(env, "SESSION_IDLE_MINUTES", 60 * 24 * 7),
             "session_max_days": _int(env, "SESSION_MAX_DAYS", 30),

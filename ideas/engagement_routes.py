@@ -20,11 +20,6 @@ from ideas.routes import _access, _open_phase, viewer_of
 from ideas.services import IdeaError
 
 
-async def _deliver(request: Request, notices: list[notifications.Notice]) -> None:
-    await notifications.deliver(request.app.state.settings, request.app.state.database.session,
-                                notices)
-
-
 async def idea_support(request: Request) -> Response:
     user = require_writer(request)
     await read_form(request)
@@ -70,7 +65,7 @@ async def comment_add(request: Request) -> Response:
                 s, idea, author, body, as_int(parent), now)
         except IdeaError as exc:
             return redirect(request, f"/ideas/{idea.reference}#comments", exc.message, "error")
-    await _deliver(request, notices)
+        notifications.queue_mail(s, settings, notices, now)
     return redirect(request, f"/ideas/{idea.reference}#comment-{comment.id}",
                     _("Your comment is published."))
 

@@ -1,12 +1,12 @@
-"""Notifications: a row per person and event, shown in the app and mailed after commit.
+"""Notifications: a row per person and event, shown in the app and queued for mail in the
+same transaction (core/outbox.py), so the mail goes out after commit and only then.
 
-Messages are rendered when shown or mailed, in the reader's own language, from the values
+Messages are rendered when shown or queued, in the reader's own language, from the values
 stored with the notification."""
 
 from __future__ import annotations
 
 import json
-import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -15,17 +15,15 @@ from typing import Any
 from sqlmodel import Session, col, func, select, update
 
 from core import i18n
-from core.mail import MailError, send_mail
 from core.models import User
+from core.outbox import enqueue_mail
 from core.settings import Settings
 from ideas.models import Idea, Notification
-
-log = logging.getLogger("shaar.notifications")
 
 
 @dataclass(frozen=True)
 class Notice:
-    """What to mail once the transaction that created the notification has committed."""
+    """A notification just created, for `queue_mail` in the same transaction."""
 
     notification_id: int
     user_id: int
@@ -106,11 +104,12 @@ def mark_all_read(db: Session, user_id: int, now: datetime) -> None:
                .values(read_at=now))
 
 
-async def mail_each(settings: Settings, rows: list[tuple[Notification | None, User | None]],
-                    compose: Callable[[Notification, dict[str, Any]], tuple[str, str]]) -> None:
-    """Mail each notification to its reader, if they allow e-mail, in their language:
-    `compose(row, data)` gives the subject and body. Failures are logged: the notification
-    is in the app either way."""
+def mail_each(db: Session, settings: Settings,
+              rows: list[tuple[Notification | None, User | None]],
+              compose: Callable[[Notification, dict[str, Any]], tuple[str, str]],
+              now: datetime) -> None:
+    """Queue a mail of each notification to its reader, if they allow e-mail, in their
+    language: `compose(row, data)` gives the subject and body."""
     previous = i18n.get_locale()
     try:
         for row, user in rows:
@@ -118,21 +117,18 @@ async def mail_each(settings: Settings, rows: list[tuple[Notification | None, Us
                 continue
             i18n.set_locale(user.locale or settings.default_locale, settings.time_zone)
             subject, body = compose(row, json.loads(row.data or "{}"))
-            try:
-                await send_mail(settings, user.email, subject, body)
-            except MailError:
-                log.exception("%s mail to user %s failed", row.kind, user.id)
+            enqueue_mail(db, settings, user.email, subject, body, kind=row.kind[:20], now=now)
     finally:
         i18n.set_locale(previous, settings.time_zone)
 
 
-async def deliver(settings: Settings, db_factory: Any, notices: list[Notice]) -> None:
-    """Mail each notice to people who allow e-mail (see `mail_each`)."""
+def queue_mail(db: Session, settings: Settings, notices: list[Notice], now: datetime) -> None:
+    """Queue mail of each notice for people who allow e-mail (see `mail_each`), in the
+    transaction that created the notices."""
     if not notices:
         return
-    with db_factory() as db:
-        rows = [(db.get(Notification, n.notification_id), db.get(User, n.user_id))
-                for n in notices]
+    rows = [(db.get(Notification, n.notification_id), db.get(User, n.user_id))
+            for n in notices]
 
     def compose(row: Notification, data: dict[str, Any]) -> tuple[str, str]:
         link = f"{settings.base_url}/ideas/{data.get('reference', '')}"
@@ -140,4 +136,4 @@ async def deliver(settings: Settings, db_factory: Any, notices: list[Notice]) ->
             message(row) + "\n\n" + link + "\n\n"
             + i18n.gettext("You can turn these e-mails off on your profile page."))
 
-    await mail_each(settings, rows, compose)
+    mail_each(db, settings, rows, compose, now)

@@ -172,8 +172,7 @@ async def confirm(request: Request) -> Response:
                 context["confirm_error"] = exc.message
                 return _render(request, "jury/idea.html", context, status_code=422)
             return redirect(request, back, exc.message, "error")
-    await notifications.deliver(request.app.state.settings,
-                                request.app.state.database.session, notices)
+        notifications.queue_mail(s, request.app.state.settings, notices, now)
     return redirect(request, back, message)
 
 

@@ -106,8 +106,7 @@ async def decide(request: Request) -> Response:
                               {"idea": idea, "error": exc.message},
                               status_code=exc.status_code)
             return redirect(request, back, exc.message, "error")
-    await notifications.deliver(request.app.state.settings,
-                                request.app.state.database.session, notices)
+        notifications.queue_mail(s, request.app.state.settings, notices, now)
     message = _("Decision saved for %(ref)s.", ref=idea.reference)
     if is_htmx(request):
         return render(request, "moderation/_decided.html",

@@ -19,7 +19,7 @@ from core.audit import APPEND_ONLY_TABLES, append_only_ddl, drop_append_only_ddl
 from core.db import Database, make_database, normalise_url
 from core.migrate import all_models, upgrade
 from core.settings import Settings
-from tests.helpers import make_settings
+from tests.helpers import DeliveringClient, make_settings
 
 
 def worker_database_url(url: str, worker: str) -> str:
@@ -151,12 +151,16 @@ def mail_sink() -> Iterator[tuple[MailSink, int]]:
 
 @pytest.fixture
 def mail_app(tmp_path: Path, migrated: str, database: Database, mail_sink: Any) -> Any:
+    """The app sending to the sink. Its own delivery loop is off (MAIL_POLL_SECONDS=0):
+    `mail_client` delivers the outbox after each request instead, so tests see the mail at
+    once and in order."""
     sink, port = mail_sink
-    settings = make_settings(tmp_path, migrated, smtp_host="127.0.0.1", smtp_port=port)
+    settings = make_settings(tmp_path, migrated, smtp_host="127.0.0.1", smtp_port=port,
+                             mail_poll_seconds=0)
     return create_app(settings, database)
 
 
 @pytest.fixture
 def mail_client(mail_app: Any) -> Iterator[TestClient]:
-    with TestClient(mail_app, follow_redirects=False) as c:
+    with DeliveringClient(mail_app, follow_redirects=False) as c:
         yield c

@@ -13,6 +13,21 @@ from core.db import Database
 from core.models import RoleGrant, User, utcnow
 from core.settings import Settings
 
+
+class DeliveringClient(TestClient):
+    """A client after whose every request the mail outbox is delivered once (as `shaar
+    worker --once` does), as a server's delivery loop would within a moment; tests then see
+    the mail at once and in order. Its app should have MAIL_POLL_SECONDS=0."""
+
+    def request(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        from core.outbox import deliver_all
+
+        response = super().request(*args, **kwargs)
+        state = self.app.state  # type: ignore[attr-defined]
+        deliver_all(state.database, state.settings)
+        return response
+
+
 HOSTILE = "<script>alert(1)</script>\"'&"
 PASSWORD = "correct horse battery"
 

@@ -1,11 +1,14 @@
 """Telling followers about a project's progress. The notification rows are the ideas' own
 (ideas/notifications.py, kind "tracking"), so they appear in the app's list; the mail is
-written here, after commit, in each reader's language."""
+written here, in each reader's language, and queued in the same transaction."""
 
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any
+
+from sqlmodel import Session
 
 from core import i18n
 from core.models import User
@@ -40,17 +43,16 @@ def message(data: dict[str, Any], body: str) -> str:
     return text + ("\n\n" + body if body else "")
 
 
-async def deliver(settings: Settings, db_factory: Any, notices: list[Notice]) -> None:
-    """Mail each notice, with the update's text and a link to the project (see
-    `ideas.notifications.mail_each`)."""
+def queue_mail(db: Session, settings: Settings, notices: list[Notice], now: datetime) -> None:
+    """Queue mail of each notice, with the update's text and a link to the project (see
+    `ideas.notifications.mail_each`), in the transaction that saved the update."""
     if not notices:
         return
-    with db_factory() as db:
-        rows = [(db.get(Notification, n.notification_id), db.get(User, n.user_id))
-                for n in notices]
-        update_ids = {json.loads(r.data).get("update") for r, _u in rows if r is not None}
-        updates = {u.id: u for u in (db.get(ProjectUpdate, i) for i in update_ids if i)
-                   if u is not None}
+    rows = [(db.get(Notification, n.notification_id), db.get(User, n.user_id))
+            for n in notices]
+    update_ids = {json.loads(r.data).get("update") for r, _u in rows if r is not None}
+    updates = {u.id: u for u in (db.get(ProjectUpdate, i) for i in update_ids if i)
+               if u is not None}
 
     def compose(row: Notification, data: dict[str, Any]) -> tuple[str, str]:
         entry = updates.get(data.get("update"))
@@ -62,4 +64,4 @@ async def deliver(settings: Settings, db_factory: Any, notices: list[Notice]) ->
                                                  "project on its page or turn e-mails off on "
                                                  "your profile page."))
 
-    await mail_each(settings, rows, compose)
+    mail_each(db, settings, rows, compose, now)

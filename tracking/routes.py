@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 from sqlmodel import Session, select
-from starlette.background import BackgroundTask
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -20,7 +19,6 @@ from core.templating import render
 from core.web import as_int, db, field_str, read_form, redirect, require_role, require_writer
 from ideas import uploads
 from ideas.models import Idea
-from ideas.notifications import Notice
 from tracking import notifications, queries, services
 from tracking.forms import PHOTO_SLOTS, Report, check_report
 from tracking.models import STATUSES
@@ -102,6 +100,8 @@ async def _save(request: Request, data: FormData, actor_id: int) -> Response:
             _entry, notices = services.save_report(s, winner, report, stored,
                                                    -1 if version is None else version,
                                                    actor_id, request.state.now)
+            notifications.queue_mail(s, request.app.state.settings, notices,
+                                     request.state.now)
     except services.TrackingError as exc:
         _discard(request, stored)
         with db(request) as s:
@@ -115,10 +115,8 @@ async def _save(request: Request, data: FormData, actor_id: int) -> Response:
     except Exception:
         _discard(request, stored)
         raise
-    response = redirect(request, f"/ideas/{winner.idea.reference}#tracking",
-                        _("The project's progress is saved."))
-    response.background = _mail_task(request, notices)
-    return response
+    return redirect(request, f"/ideas/{winner.idea.reference}#tracking",
+                    _("The project's progress is saved."))
 
 
 async def _store_photos(request: Request, report: Report,
@@ -146,15 +144,6 @@ def _discard(request: Request, stored: list[tuple[uploads.StoredFile, str]]) -> 
     for f, _alt in stored:
         uploads.delete_stored(request.app.state.settings.upload_dir, f.stored_name,
                               f.thumb_name)
-
-
-def _mail_task(request: Request, notices: list[Notice]) -> BackgroundTask | None:
-    """Mail after the response: the transaction has committed, and many followers must not
-    keep the admin waiting."""
-    if not notices:
-        return None
-    return BackgroundTask(notifications.deliver, request.app.state.settings,
-                          request.app.state.database.session, notices)
 
 
 async def project_follow(request: Request) -> Response:

@@ -7,7 +7,6 @@ import logging
 from typing import Any
 
 from sqlmodel import Session, col, select
-from starlette.background import BackgroundTask
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -17,8 +16,8 @@ from contests.models import Contest, Phase, Round
 from contests.services import current_phase, phases_of
 from core import ratelimit
 from core.i18n import gettext as _
-from core.mail import MailError, send_mail
 from core.models import CensusEntry, User
+from core.outbox import enqueue_mail
 from core.templating import is_htmx, render
 from core.web import as_int, db, read_form, redirect, require_user
 from voting import ballots, queries, services, verify
@@ -140,20 +139,18 @@ async def review_page(request: Request) -> Response:
     return render(request, "voting/review.html", context, headers=NO_STORE)
 
 
-def _receipt_mail(request: Request, user: User, receipt: services.Receipt) -> BackgroundTask:
+def _receipt_mail(s: Session, request: Request, user: User, receipt: services.Receipt) -> None:
+    """Queue the receipt mail in the cast's own transaction (core/outbox.py): it is sent
+    after the commit, and lost neither to a crash nor sent for a cast that rolled back."""
+    if not user.email:
+        return
     settings = request.app.state.settings
     body = _("Your ballot is recorded. Your receipt is:\n\n%(code)s\n\nCheck it at any time "
              "in the public ballot log: %(url)s\n\nYou can change your vote until voting "
              "closes; the latest ballot counts.", code=receipt.entry_hash,
              url=f"{settings.base_url}/receipts?code={receipt.entry_hash}")
-
-    async def deliver() -> None:
-        try:
-            await send_mail(settings, user.email or "", _("Your ballot receipt"), body)
-        except MailError as exc:  # the vote is recorded; the receipt is on screen anyway
-            log.warning("receipt mail not sent: %s", exc)
-
-    return BackgroundTask(deliver)
+    enqueue_mail(s, settings, user.email, _("Your ballot receipt"), body, kind="receipt",
+                 now=request.state.now)
 
 
 async def ballot_cast(request: Request) -> Response:
@@ -183,17 +180,14 @@ async def ballot_cast(request: Request) -> Response:
             receipt = services.cast_ballot(s, round_, ballot.pot.id or 0, voter_of(s, user),
                                            marks, key=_key(request), now=request.state.now,
                                            age_ok=age_ok, ballot=ballot)
+            _receipt_mail(s, request, user, receipt)
     except services.VoteRefused as exc:
         with db(request) as s:
             context = _context(s, request, user)
         context["problems"] = [refusal_text(exc)]
         return render(request, "voting/review.html", context, status_code=422,
                       headers=NO_STORE)
-    response = redirect(request, f"/receipts/{receipt.entry_hash}",
-                        _("Your ballot is recorded."))
-    if user.email:
-        response.background = _receipt_mail(request, user, receipt)
-    return response
+    return redirect(request, f"/receipts/{receipt.entry_hash}", _("Your ballot is recorded."))
 
 
 async def receipt_page(request: Request) -> Response:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -16,8 +16,8 @@ from core import ratelimit, sessions
 from core.accounts import forms, oidc, services
 from core.i18n import get_locale
 from core.i18n import gettext as _
-from core.mail import MailError, send_mail
 from core.models import District, User
+from core.outbox import enqueue_mail
 from core.security import safe_next
 from core.settings import LOCALES
 from core.templating import render
@@ -38,13 +38,12 @@ def _rate_limited(request: Request, template: str, context: dict[str, object]) -
                   headers={"Retry-After": "300"})
 
 
-async def _mail(request: Request, to: str, subject: str, body: str) -> bool:
-    try:
-        await send_mail(request.app.state.settings, to, subject, body)
-    except MailError:
-        log.exception("mail to %s failed", to)
-        return False
-    return True
+def _mail(s: Session, request: Request, to: str, subject: str, body: str) -> None:
+    """Queue an account mail in the transaction that issued its token (core/outbox.py): it
+    is sent after the commit. Queuing takes the same short time whether or not the address
+    has an account, so the answer's timing tells nothing either."""
+    enqueue_mail(s, request.app.state.settings, to, subject, body, kind="account",
+                 now=request.state.now)
 
 
 def _link(request: Request, name: str, **params: str) -> str:
@@ -69,16 +68,16 @@ async def signup(request: Request) -> Response:
         user, created = services.register(s, form.values["email"], form.values["password"],
                                           form.values["display_name"], now)
         token = services.issue_token(s, user, services.CONFIRM, now) if created else None
-    if token:
-        body = _("Welcome to Shaar, %(name)s!\n\nConfirm your e-mail address by opening this "
-                 "link within three days:\n%(link)s\n\nIf you did not sign up, ignore this "
-                 "message.", name=form.values["display_name"],
-                 link=_link(request, "accounts:confirm", token=token))
-    else:
-        body = _("Someone, perhaps you, tried to create a Shaar account with this address. "
-                 "You already have one. If you forgot the password, reset it here:\n%(link)s",
-                 link=_link(request, "accounts:forgot"))
-    await _mail(request, form.values["email"], _("Confirm your e-mail address"), body)
+        if token:
+            body = _("Welcome to Shaar, %(name)s!\n\nConfirm your e-mail address by opening "
+                     "this link within three days:\n%(link)s\n\nIf you did not sign up, ignore "
+                     "this message.", name=form.values["display_name"],
+                     link=_link(request, "accounts:confirm", token=token))
+        else:
+            body = _("Someone, perhaps you, tried to create a Shaar account with this address. "
+                     "You already have one. If you forgot the password, reset it here:\n"
+                     "%(link)s", link=_link(request, "accounts:forgot"))
+        _mail(s, request, form.values["email"], _("Confirm your e-mail address"), body)
     return redirect(request, "/signin",
                     _("Check your e-mail: we sent a link to confirm the address."))
 
@@ -133,14 +132,14 @@ async def signin(request: Request) -> Response:
             request.state.new_session_token = sessions.start_session(s, user, settings, now)
         else:
             token = services.issue_token(s, user, services.CONFIRM, now)
+            _mail(s, request, form.values["email"], _("Confirm your e-mail address"),
+                  _("Open this link to confirm your address:\n%(link)s",
+                    link=_link(request, "accounts:confirm", token=token)))
     if user is None:
         form.errors["password"] = _("The e-mail address or the password is wrong.")
         return render(request, "accounts/signin.html", {**context, "form": form},
                       status_code=422)
     if token is not None:
-        await _mail(request, form.values["email"], _("Confirm your e-mail address"),
-                    _("Open this link to confirm your address:\n%(link)s",
-                      link=_link(request, "accounts:confirm", token=token)))
         form.errors["email"] = _("Confirm your e-mail address first: we have sent you a new "
                                  "link.")
         return render(request, "accounts/signin.html", {**context, "form": form},
@@ -198,11 +197,11 @@ async def forgot(request: Request) -> Response:
         ratelimit.record_hit(s, key, settings.reset_rate_limit, now)
         user = services.find_by_email(s, form.values["email"])
         token = services.issue_token(s, user, services.RESET, now) if user else None
-    if token:
-        await _mail(request, form.values["email"], _("Reset your password"),
-                    _("Open this link within two hours to choose a new password:\n%(link)s\n\n"
-                      "If you did not ask for this, ignore this message.",
-                      link=_link(request, "accounts:reset", token=token)))
+        if token:
+            _mail(s, request, form.values["email"], _("Reset your password"),
+                  _("Open this link within two hours to choose a new password:\n%(link)s\n\n"
+                    "If you did not ask for this, ignore this message.",
+                    link=_link(request, "accounts:reset", token=token)))
     # The same answer whether or not the address has an account.
     return redirect(request, "/signin",
                     _("If this address has an account, we sent it a link to reset the "

@@ -9,10 +9,11 @@ from starlette.testclient import TestClient
 
 from contests.models import Round
 from core.models import User, utcnow
+from core.outbox import deliver_all
 from ideas.engagement import support
 from ideas.forms import IdeaData
 from ideas.models import Comment, Idea, IdeaStatus, Notification, Support
-from ideas.notifications import deliver
+from ideas.notifications import queue_mail
 from ideas.services import IdeaError, change_status, create_idea
 from tests.helpers import HOSTILE, clear_of_window_edge, csrf_of, make_round, make_user, sign_in
 
@@ -217,9 +218,8 @@ def test_the_author_hears_about_comments_and_status_changes(mail_client: TestCli
         fresh = db.get(Idea, idea.id)
         notices = change_status(db, fresh, IdeaStatus.REJECTED, moderator.id, fresh.version,
                                 utcnow(), public_note="Not a city matter")
-    import anyio
-
-    anyio.run(deliver, mail_app.state.settings, database.session, notices)
+        queue_mail(db, mail_app.state.settings, notices, utcnow())
+    deliver_all(database, mail_app.state.settings)
     message = sink.messages[-1]
     assert message["To"] == "author@example.kg"
     body = sink.last_body()

@@ -13,7 +13,7 @@ from core.db import Database
 from core.models import utcnow
 from results.queries import run_view
 from results.services import Change, count_round, publish
-from tests.helpers import HOSTILE, make_user, sign_in
+from tests.helpers import HOSTILE, DeliveringClient, make_user, sign_in
 from tests.results.factories import make_voted_round
 from tracking import queries
 
@@ -57,8 +57,8 @@ def make_published_round(database: Database, *, publish_it: bool = True,
 
 
 def staff(app: Any, database: Database, email: str, *roles: str) -> TestClient:
-    """A signed-in client reading English."""
-    client = TestClient(app, follow_redirects=False, headers={"Accept-Language": "en"})
+    """A signed-in client reading English; mail queued by its requests is delivered at once."""
+    client = DeliveringClient(app, follow_redirects=False, headers={"Accept-Language": "en"})
     make_user(database, email, roles=roles)
     sign_in(client, email)
     return client
