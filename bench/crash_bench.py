@@ -14,7 +14,16 @@ receipt is kept. At random moments the server and all its workers get SIGKILL, a
 started again; the residents carry on with the same cookies once it answers. At the end the
 summary says how many ballots were acknowledged, how many of those are in the ballot log (all
 must be), how many casts the server died under (those may or may not be stored) and whether
-the log verifies, in this process and through `shaar verify-log`. Exit status 1 on failure.
+the log verifies, in this process and through `shaar verify-log`.
+
+Mail too: the server sends receipts to a real SMTP server (aiosmtpd, in this process, on a port
+in 8110-8119), slowed down by --smtp-delay so that receipts wait in the outbox, committed but
+not yet sent, whenever the kill comes. After the last restart the bench waits for the outbox
+to empty and checks that every acknowledged ballot's receipt arrived, and exactly once,
+counted by receipt code and by Message-ID. A kill just after the SMTP server accepted a mail
+and before the server marked it sent resends that mail with the same Message-ID (at least
+once, docs/deploy.md); such duplicates are counted and allowed up to one per kill and
+worker. Exit status 1 on failure.
 """
 
 from __future__ import annotations
@@ -36,7 +45,10 @@ from core.db import make_database, normalise_url  # noqa: E402
 from tests.serving import (  # noqa: E402
     AppProcess,
     BallotStream,
+    SmtpSink,
     check_survivors,
+    outbox_waiting,
+    port_in,
     run_shaar,
     server_env,
     wait_for,
@@ -57,6 +69,8 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--workers", type=int, default=1,
                         help="server worker processes (more than 1 needs --postgres)")
     parser.add_argument("--seed", type=int, help="random seed for the kill moments")
+    parser.add_argument("--smtp-delay", type=float, default=0.02, metavar="SECONDS",
+                        help="how long the SMTP sink takes over each mail (default 0.02)")
     args = parser.parse_args()
     quick = args.quick
     args.kills = args.kills or (3 if quick else 5)
@@ -88,7 +102,13 @@ def main() -> int:
     var = Path(tempfile.mkdtemp(prefix="shaar-crash-"))
     url = _database_url(args, var)
     engine_name = "PostgreSQL" if args.postgres else "SQLite (WAL, synchronous=FULL)"
-    env = server_env(var, url)
+    sink = SmtpSink(port_in(8110, 8119), delay=args.smtp_delay)
+    sink.start()
+    # A short lease: mail a killed server had claimed is due again soon after the restart.
+    # The per-resident cast limit is lifted: the residents here recast in a loop on purpose.
+    env = server_env(var, url, SMTP_HOST="127.0.0.1", SMTP_PORT=str(sink.port),
+                     MAIL_POLL_SECONDS="1", MAIL_LEASE_SECONDS="3", MAIL_RETRY_SECONDS="1",
+                     CAST_RATE_LIMIT="1000000/3600")
     migrated = run_shaar(env, "migrate")
     if migrated.returncode != 0:
         print(migrated.stderr, file=sys.stderr)
@@ -110,6 +130,7 @@ def main() -> int:
                            (setup.pots[0], setup.items[0])])
     began = time.monotonic()
     downtime = 0.0
+    waiting_at_kills: list[int] = []
     try:
         stream.start()
         # Kills count from the moment ballots flow (signing in takes a while on a busy machine).
@@ -119,10 +140,13 @@ def main() -> int:
             time.sleep(rng.uniform(*args.between))
             server.kill()
             at, acknowledged = time.monotonic() - began, stream.count()
+            waiting, _failed = outbox_waiting(url)  # committed, not yet sent
+            waiting_at_kills.append(waiting)
             back = server.start()
             downtime += back
-            print(f"  kill {kill} at {at:5.1f} s: {acknowledged:5d} acknowledged so far; "
-                  f"answering again after {back:.1f} s")
+            print(f"  kill {kill} at {at:5.1f} s: {acknowledged:5d} acknowledged so far, "
+                  f"{waiting:4d} mails waiting in the outbox; answering again after "
+                  f"{back:.1f} s")
         # Load after the last restart too, so the restarted server is shown to take ballots.
         after_last = stream.count()
         wait_for(lambda: stream.count() >= after_last + 10, 15)
@@ -137,9 +161,14 @@ def main() -> int:
             page = httpx.get(f"{server.base}/receipts", params={"code": code}, timeout=15)
             receipt_ok = page.status_code == 200 and code in page.text
         cli = run_shaar(env, "verify-log", str(setup.round.id))
+        mail_began = time.monotonic()
+        wait_for(lambda: outbox_waiting(url)[0] == 0, 60, step=0.2)
+        mail_drain = time.monotonic() - mail_began
+        left, given_up = outbox_waiting(url)
     finally:
         stream.stop()
         server.stop()
+        sink.stop()
 
     stored_unacknowledged = result.log_entries - result.found
     rate = result.acknowledged / max(elapsed - downtime, 0.001)
@@ -161,12 +190,35 @@ def main() -> int:
                  f"(first start {first_start:.1f} s)"),
         ("throughput while up", f"{rate:.0f} acknowledged ballots/s"),
     ]
+    codes = stream.acknowledged
+    missing_mail = [c for c in codes if sink.by_code[c] == 0]
+    once = sum(1 for c in codes if sink.by_code[c] == 1)
+    twice = sum(sink.by_code[c] - 1 for c in codes if sink.by_code[c] > 1)
+    duplicates = sum(n - 1 for n in sink.by_id.values() if n > 1)
+    # A receipt is mailed under one Message-ID however often it is sent.
+    one_id = all(len(sink.codes.get(c, ())) <= 1 for c in codes)
+    allowed = args.kills * args.workers
+    lines += [
+        ("mails waiting at kills", ", ".join(str(n) for n in waiting_at_kills)
+                                   + " (committed, not yet sent)"),
+        ("receipt mails", f"{sink.count()} received, {len(sink.by_id)} Message-IDs"),
+        ("acknowledged, mailed once", f"{once} of {len(codes)}"
+                                      + (f"; {len(missing_mail)} NEVER MAILED"
+                                         if missing_mail else "")),
+        ("mailed again", f"{twice} by receipt code, {duplicates} by Message-ID (allowed "
+                         f"up to {allowed}: a kill between SMTP accept and marking sent)"
+                         + ("" if one_id else "; A RECEIPT CAME UNDER TWO MESSAGE-IDS")),
+        ("outbox after the run", f"{left} waiting, {given_up} given up; emptied "
+                                 f"{mail_drain:.1f} s after the load stopped"),
+    ]
     width = max(len(label) for label, _ in lines)
     print()
     for label, value in lines:
         print(f"  {label:<{width}}  {value}")
     ok = (not result.missing and result.verifies and cli.returncode == 0 and receipt_ok
-          and stored_unacknowledged <= stream.in_flight and result.acknowledged > 0)
+          and stored_unacknowledged <= stream.in_flight and result.acknowledged > 0
+          and not missing_mail and one_id and duplicates <= allowed and twice <= allowed
+          and left == 0 and given_up == 0)
     print(f"\nRESULT: {'PASS' if ok else 'FAIL'}")
     return 0 if ok else 1
 

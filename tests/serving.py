@@ -8,6 +8,7 @@ bench/crash_bench.py, so the crash test and the crash benchmark measure the same
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -241,3 +242,88 @@ def check_survivors(database_url: str, round_id: int, acknowledged: list[str]) -
         database.dispose()
     missing = [r for r in acknowledged if r not in logged]
     return Survivors(len(acknowledged), missing, len(logged), verdict.ok, verdict.reason)
+
+
+RECEIPT_CODE_RE = re.compile(r"\b[0-9a-f]{64}\b")
+
+
+class SmtpSink:
+    """A real SMTP server (aiosmtpd) on loopback that counts what it accepts, by Message-ID
+    and by the receipt codes in the bodies. `delay` slows each message down, so a backlog
+    waits in the outbox when the server is killed."""
+
+    def __init__(self, port: int, delay: float = 0.0) -> None:
+        self.port, self.delay = port, delay
+        self.by_id: Counter[str] = Counter()
+        self.codes: dict[str, set[str]] = {}  # receipt code -> Message-IDs that carried it
+        self.by_code: Counter[str] = Counter()
+        self._lock = threading.Lock()
+        self._controller: Any = None
+
+    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str,
+                          options: list[str]) -> str:
+        if self.delay:
+            import asyncio
+
+            await asyncio.sleep(self.delay)  # before DATA: a kill now leaves nothing here
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        from email import message_from_bytes, policy
+
+        message = message_from_bytes(envelope.content, policy=policy.default)
+        message_id = str(message["Message-ID"])
+        codes = set(RECEIPT_CODE_RE.findall(str(message.get_content())))
+        with self._lock:
+            self.by_id[message_id] += 1
+            for code in codes:
+                self.by_code[code] += 1
+                self.codes.setdefault(code, set()).add(message_id)
+        return "250 OK"
+
+    def count(self) -> int:
+        with self._lock:
+            return sum(self.by_id.values())
+
+    def start(self) -> None:
+        from aiosmtpd.controller import Controller
+
+        self._controller = Controller(self, hostname="127.0.0.1", port=self.port)
+        self._controller.start()
+
+    def stop(self) -> None:
+        if self._controller is not None:
+            self._controller.stop()
+            self._controller = None
+
+
+def port_in(first: int, last: int) -> int:
+    """The first loopback port in [first, last] that nobody listens on."""
+    for port in range(first, last + 1):
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError(f"no free port in {first}-{last}")
+
+
+def outbox_waiting(database_url: str) -> tuple[int, int]:
+    """(mails not yet sent and not given up, mails given up) in the outbox."""
+    from sqlmodel import col, func, select
+
+    from core.db import make_database
+    from core.models import MailOutbox
+
+    database = make_database(database_url)
+    try:
+        with database.session() as s:
+            waiting = s.exec(select(func.count()).select_from(MailOutbox).where(
+                col(MailOutbox.sent_at).is_(None), col(MailOutbox.failed_at).is_(None))).one()
+            failed = s.exec(select(func.count()).select_from(MailOutbox).where(
+                col(MailOutbox.failed_at).is_not(None))).one()
+    finally:
+        database.dispose()
+    return int(waiting), int(failed)
