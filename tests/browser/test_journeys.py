@@ -16,6 +16,7 @@ Then a ballot is filled in, reviewed and cast with the keyboard alone, with Java
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -194,11 +195,17 @@ class Journey:
         expect(page.locator(".flash")).to_have_count(1)
 
     def mail_link(self, email: str, path: str) -> str:
-        """The last link to `path` mailed to `email` (development prints mail to the log)."""
-        mails = re.findall(r"--- mail to (\S+) ---\n(.*?)--- end of mail ---",
-                           self.log.read_text(encoding="utf-8"), re.S)
-        links = [link for to, body in mails if to == email
-                 for link in re.findall(rf"{re.escape(self.base)}{path}\S+", body)]
+        """The last link to `path` mailed to `email` (development prints mail to the log).
+        The server sends its outbox just after the answer, so the mail may take a moment."""
+        deadline = time.monotonic() + 10
+        while True:
+            mails = re.findall(r"--- mail to (\S+) ---\n(.*?)--- end of mail ---",
+                               self.log.read_text(encoding="utf-8"), re.S)
+            links = [link for to, body in mails if to == email
+                     for link in re.findall(rf"{re.escape(self.base)}{path}\S+", body)]
+            if links or time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
         assert links, f"no {path} link mailed to {email}"
         return links[-1]
 
