@@ -14,6 +14,7 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from api.middleware import ApiAccessMiddleware
 from core import errors
 from core.db import Database, make_database
 from core.limits import BodySizeLimitMiddleware
@@ -96,6 +97,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         debug=False,
         routes=build_routes(),
         middleware=[
+            # Outermost: one access log line per /api/ request, no X-Road-* header out.
+            Middleware(ApiAccessMiddleware),
             Middleware(HeadAsGetMiddleware),
             Middleware(RequestContextMiddleware, settings=settings, database=database, csp=csp),
             # Inside the context middleware, so the 413 page speaks the reader's language;
