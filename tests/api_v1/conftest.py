@@ -12,21 +12,21 @@ import pytest
 from tests.serving import AppProcess, free_port, run_shaar, server_env
 
 
-def test_port(offset: int) -> int:
+def server_port(offset: int) -> int:
     """A loopback port for a server of these tests: TEST_PORT_BASE + offset when that is set
     (machines where each developer has a range of ports), else any free port."""
     base = os.environ.get("TEST_PORT_BASE")
     return int(base) + offset if base else free_port()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def live_demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppProcess]:
     var: Path = tmp_path_factory.mktemp("demo")
     env = server_env(var, f"sqlite:///{var / 'shaar.db'}")
     for command in (("migrate",), ("seed-demo", "--if-empty")):
         done = run_shaar(env, *command)
         assert done.returncode == 0, done.stdout + done.stderr
-    app = AppProcess(env, var / "serve.log", port=test_port(0))
+    app = AppProcess(env, var / "serve.log", port=server_port(0))
     app.start()
     try:
         yield app
