@@ -4,6 +4,7 @@ OpenAPI description generated from the response types."""
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import replace
 
 import pytest
@@ -12,6 +13,7 @@ from starlette.testclient import TestClient
 
 import api.routes
 from core.db import Database
+from core.settings import ROOT
 from ideas.models import Idea
 from tests.tracking.tracking_factories import make_published_round
 
@@ -84,3 +86,19 @@ def test_the_description_names_every_field_of_every_response() -> None:
     for o in api.routes.OPERATIONS:
         assert set(o.model.model_fields) == set(
             doc["components"]["schemas"][o.model.__name__]["properties"])
+
+
+XROAD_CODE = re.compile(r"[A-Za-z0-9'()+,\-.=?]+")
+
+
+def test_service_codes_follow_the_xroad_character_rules() -> None:
+    ids = [op["operationId"] for p in api.routes.openapi_document()["paths"].values()
+           for op in p.values()]
+    assert len(ids) == len(set(ids)) == len(api.routes.OPERATIONS)
+    guide = (ROOT / "docs" / "tunduk.md").read_text()
+    documented = re.findall(r"^\| (?:subsystem|REST service)[^|]*\| `([^`]+)`", guide, re.M)
+    assert len(documented) == 2
+    for code in [*ids, *documented]:
+        assert XROAD_CODE.fullmatch(code), code
+    for code in ids:
+        assert f"`{code}`" in guide, code
