@@ -47,6 +47,7 @@ async def healthz(request: Request) -> Response:
 
 
 def build_routes() -> list[BaseRoute]:
+    from api.opendata_routes import routes as opendata_routes
     from api.routes import routes as api_routes
     from contests.admin import routes as contest_admin_routes
     from contests.routes import routes as contest_routes
@@ -79,6 +80,7 @@ def build_routes() -> list[BaseRoute]:
         *prefixed("simulation", simulation_routes),
         *prefixed("tracking", tracking_routes),
         *prefixed("surveys", survey_routes),
+        *prefixed("opendata", opendata_routes),
         *prefixed("api", api_routes),
         Mount("/static", app=StaticFiles(directory=ROOT / "static", check_dir=False),
               name="static"),

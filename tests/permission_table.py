@@ -343,6 +343,11 @@ TABLE: tuple[E, ...] = (
     E("tracking:list", "GET", "/projects", EVERYONE),
     E("tracking:api", "GET", "/api/projects", EVERYONE),
     # --- open-data API v1 ------------------------------------------------------------------
+    E("opendata:page", "GET", "/open-data", EVERYONE,
+      note="published datasets only: results and ballots after publication"),
+    E("opendata:catalog", "GET", "/open-data/catalog.jsonld", EVERYONE),
+    E("opendata:zip", "GET", "/open-data/shaar-open-data.zip", EVERYONE),
+    E("opendata:zip_sig", "GET", "/open-data/shaar-open-data.zip.sig", EVERYONE),
     E("api:openapi", "GET", "/api/v1/openapi.json", EVERYONE),
     E("api:contests", "GET", "/api/v1/contests", EVERYONE),
     E("api:round", "GET", "/api/v1/rounds/{round}", EVERYONE,
