@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import secrets
 import time
 from datetime import UTC, datetime
@@ -21,6 +22,35 @@ XROAD_HEADERS = {b"x-road-client": "x_road_client", b"x-road-id": "x_road_id",
                  b"x-road-userid": "x_road_user_id", b"x-road-issue": "x_road_issue"}
 MAX_LOGGED = 300  # characters kept of each header value
 REDIRECTS = (301, 302, 303, 307, 308)
+
+#: The older unversioned paths keep working and say what replaces them (RFC 9745
+#: `Deprecation`, the date it was deprecated; RFC 8288 `Link` rel="successor-version").
+DEPRECATED_SINCE = datetime(2026, 12, 1, tzinfo=UTC)
+DEPRECATED: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(r"/api/contests"), "/api/v1/contests"),
+    (re.compile(r"/api/rounds/([0-9]{1,9})"), "/api/v1/rounds/{0}"),
+    (re.compile(r"/api/rounds/([0-9]{1,9})/ideas"), "/api/v1/ideas?round={0}"),
+    (re.compile(r"/api/rounds/([0-9]{1,9})/results"), "/api/v1/rounds/{0}/results"),
+    (re.compile(r"/api/projects"), "/api/v1/projects"),
+]
+
+
+def successor(path: str) -> str | None:
+    """The /api/v1/ path that replaces an older one, or None."""
+    for pattern, target in DEPRECATED:
+        m = pattern.fullmatch(path)
+        if m is not None:
+            return target.format(*m.groups())
+    return None
+
+
+def deprecation_headers(path: str) -> list[tuple[bytes, bytes]]:
+    target = successor(path)
+    if target is None:
+        return []
+    return [(b"deprecation", f"@{int(DEPRECATED_SINCE.timestamp())}".encode()),
+            (b"link", f'<{target}>; rel="successor-version"'.encode()),
+            (b"link", b'</api/v1/openapi.json>; rel="service-desc"')]
 
 
 def is_api_path(path: str) -> bool:
@@ -73,6 +103,7 @@ class ApiAccessMiddleware:
                            if not k.lower().startswith(b"x-road-")
                            and k.lower() != b"set-cookie"]
                 headers.append((b"x-request-id", request_id.encode()))
+                headers += deprecation_headers(scope["path"])
                 message = {**message, "headers": headers}
             elif replaced:
                 return

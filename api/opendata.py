@@ -111,7 +111,7 @@ def catalogue(s: Session, now: datetime | None = None) -> list[Dataset]:
                 _("The published count: the rule, the tie-break, every pot's projects with "
                   "their votes, the winners and the jury's changes, signed by the city."),
                 _day(published, now),
-                [Distribution(_("Results (JSON)"), f"/api/rounds/{rid}/results",
+                [Distribution(_("Results (JSON)"), f"/api/v1/rounds/{rid}/results",
                               "application/json", "results-json", "results.json"),
                  Distribution(_("Results (CSV)"), f"/rounds/{rid}/results.csv", "text/csv",
                               "results-csv", "results.csv"),

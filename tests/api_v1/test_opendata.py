@@ -37,7 +37,7 @@ def test_the_page_lists_every_dataset_with_licence_publisher_and_downloads(
     assert 'href="/open-data"' in html  # the footer links it
     assert "CC BY 4.0" in html and "https://creativecommons.org/licenses/by/4.0/" in html
     assert "Bishkek" in html
-    for url in (f"/api/rounds/{rid}/results", f"/rounds/{rid}/results.csv",
+    for url in (f"/api/v1/rounds/{rid}/results", f"/rounds/{rid}/results.csv",
                 f"/rounds/{rid}/log.json", "/api/v1/ideas", "/api/v1/transparency",
                 "/api/v1/projects", opendata.ZIP_URL, opendata.CATALOG_URL):
         assert f'href="{url}' in html, url
@@ -49,7 +49,7 @@ def test_the_page_lists_every_dataset_with_licence_publisher_and_downloads(
 def test_nothing_unpublished_is_catalogued(client: TestClient, database: Database) -> None:
     draft = make_published_round(database, publish_it=False)
     html = client.get("/open-data").text
-    assert f"/api/rounds/{draft.round.id}/results" not in html
+    assert f"/rounds/{draft.round.id}/results" not in html
     assert ".pb" not in html
 
 

@@ -101,3 +101,24 @@ def test_other_methods_are_405_problems_naming_get(client: TestClient) -> None:
     assert got.headers["content-type"] == "application/problem+json"
     assert "GET" in got.headers["allow"]
     assert got.json()["status"] == 405
+
+
+def test_the_older_paths_work_and_name_their_successor(
+        client: TestClient, database: Database) -> None:
+    published = make_published_round(database)
+    rid = published.round.id
+    for old, new in (("/api/contests", "/api/v1/contests"),
+                     (f"/api/rounds/{rid}", f"/api/v1/rounds/{rid}"),
+                     (f"/api/rounds/{rid}/ideas", f"/api/v1/ideas?round={rid}"),
+                     (f"/api/rounds/{rid}/results", f"/api/v1/rounds/{rid}/results"),
+                     ("/api/projects", "/api/v1/projects")):
+        got = client.get(old)
+        assert got.status_code == 200, old
+        assert got.headers["deprecation"].startswith("@"), old
+        assert f'<{new}>; rel="successor-version"' in got.headers["link"], old
+        assert client.get(new).status_code == 200, new
+        assert "deprecation" not in client.get(new).headers
+    assert client.get(f"/api/rounds/{rid}/results").content == client.get(
+        f"/api/v1/rounds/{rid}/results").content
+    signature = client.get(f"/api/rounds/{rid}/results.sig")
+    assert signature.status_code == 200 and "deprecation" not in signature.headers
