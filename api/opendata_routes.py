@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -36,12 +37,22 @@ async def catalog(request: Request) -> Response:
                     media_type="application/ld+json", headers=HEADERS)
 
 
+#: Seconds a built ZIP is served again: the ZIP and its signature fetched together match,
+#: and a crawler asking often does not rebuild it each time.
+ZIP_TTL = 120
+
+
 async def _zip(request: Request) -> bytes:
+    cached = getattr(request.app.state, "opendata_zip", None)
+    if cached is not None and time.monotonic() - cached[0] < ZIP_TTL:
+        return bytes(cached[1])
     with db(request) as s:
         with opendata.in_locale("en"):
             datasets = opendata.catalogue(s, request.state.now)
-    return await opendata.build_zip(request.app, datasets, request.app.state.settings,
+    body = await opendata.build_zip(request.app, datasets, request.app.state.settings,
                                     request.state.now)
+    request.app.state.opendata_zip = (time.monotonic(), body)
+    return body
 
 
 async def archive(request: Request) -> Response:
