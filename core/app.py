@@ -17,6 +17,7 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from api.middleware import ApiAccessMiddleware
 from core import errors
 from core.db import Database, make_database
 from core.limits import BodySizeLimitMiddleware
@@ -49,6 +50,7 @@ async def healthz(request: Request) -> Response:
 
 
 def build_routes() -> list[BaseRoute]:
+    from api.opendata_routes import routes as opendata_routes
     from api.routes import routes as api_routes
     from contests.admin import routes as contest_admin_routes
     from contests.routes import routes as contest_routes
@@ -81,6 +83,7 @@ def build_routes() -> list[BaseRoute]:
         *prefixed("simulation", simulation_routes),
         *prefixed("tracking", tracking_routes),
         *prefixed("surveys", survey_routes),
+        *prefixed("opendata", opendata_routes),
         *prefixed("api", api_routes),
         Mount("/static", app=StaticFiles(directory=ROOT / "static", check_dir=False),
               name="static"),
@@ -120,6 +123,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         routes=build_routes(),
         lifespan=_lifespan(settings, database),
         middleware=[
+            # Outermost: one access log line per /api/ request, no X-Road-* header out.
+            Middleware(ApiAccessMiddleware),
             Middleware(HeadAsGetMiddleware),
             Middleware(RequestContextMiddleware, settings=settings, database=database, csp=csp),
             # Inside the context middleware, so the 413 page speaks the reader's language;

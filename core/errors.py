@@ -21,8 +21,25 @@ class SignInRequired(Exception):
     """An anonymous person asked for something that needs an account."""
 
 
+def is_api(request: Request) -> bool:
+    from api.middleware import is_api_path
+    return is_api_path(request.url.path)
+
+
+def api_problem(request: Request, status: int, headers: dict[str, str] | None = None) -> Response:
+    """Under /api/ an error is application/problem+json (RFC 9457), never a page."""
+    from api.routes import problem
+    from core.i18n import gettext as _
+    titles = {400: _("The request is not valid."), 404: _("Not found."),
+              405: _("Only GET and HEAD are allowed here."), 413: _("The request is too large."),
+              500: _("Something went wrong on our side.")}
+    return problem(status, titles.get(status, _("The request is not valid.")), headers=headers)
+
+
 async def http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
+    if is_api(request):
+        return api_problem(request, exc.status_code, dict(exc.headers or {}))
     code = exc.status_code if exc.status_code in ERROR_PAGES else 400
     return render(
         request,
@@ -40,6 +57,8 @@ async def sign_in_required(request: Request, exc: Exception) -> Response:
 
 async def server_error(request: Request, exc: Exception) -> Response:
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    if is_api(request):
+        return api_problem(request, 500)
     try:
         return render(request, "errors/error.html", {"code": 500, "detail": None}, status_code=500)
     except Exception:  # the templates themselves may be what broke

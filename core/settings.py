@@ -69,6 +69,8 @@ class Settings:
     report_hide_threshold: int = 3
     trust_proxy_headers: bool = False
     results_signing_key: Path = ROOT / "var" / "results_signing_key.pem"
+    city_name: str = "Bishkek"
+    open_data_license: str = "https://creativecommons.org/licenses/by/4.0/"
 
     @property
     def is_production(self) -> bool:
@@ -130,6 +132,9 @@ class Settings:
             "trust_proxy_headers": _bool(env, "TRUST_PROXY_HEADERS", False),
             "results_signing_key": Path(env.get("RESULTS_SIGNING_KEY")
                                         or str(var_dir / "results_signing_key.pem")),
+            "city_name": env.get("CITY_NAME", "").strip() or "Bishkek",
+            "open_data_license": (env.get("OPEN_DATA_LICENSE", "").strip()
+                                  or "https://creativecommons.org/licenses/by/4.0/"),
         }
         values.update(overrides)
         secret = overrides.get("secret_key") or env.get("SECRET_KEY", "")

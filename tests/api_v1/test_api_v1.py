@@ -3,7 +3,9 @@ OpenAPI description generated from the response types."""
 
 from __future__ import annotations
 
-from typing import Any
+import json
+import re
+from dataclasses import replace
 
 import pytest
 from sqlmodel import select
@@ -11,6 +13,7 @@ from starlette.testclient import TestClient
 
 import api.routes
 from core.db import Database
+from core.settings import ROOT
 from ideas.models import Idea
 from tests.tracking.tracking_factories import make_published_round
 
@@ -62,18 +65,40 @@ def test_a_change_to_a_response_type_shows_in_the_description(
     class Wider(api.routes.IdeaOut):
         colour: str
 
-    operations: list[Any] = [(p, s, Wider if m is api.routes.IdeaOut else m)
-                             for p, s, m in api.routes.OPERATIONS]
-    operations.append(("/api/v1/wider", "Wider ideas", Wider))
+    class WiderPage(api.routes.IdeaPage):
+        items: list[Wider]  # type: ignore[assignment]
+
+    before = client.get("/api/v1/openapi.json").json()
+    assert "colour" not in json.dumps(before)
+    operations = [replace(o, model=WiderPage) if o.model is api.routes.IdeaPage else o
+                  for o in api.routes.OPERATIONS]
     monkeypatch.setattr(api.routes, "OPERATIONS", operations)
     doc = client.get("/api/v1/openapi.json").json()
     assert doc["openapi"].startswith("3.1")
     assert "colour" in doc["components"]["schemas"]["Wider"]["properties"]
+    assert "colour" in doc["components"]["schemas"]["Wider"]["required"]
+    page = doc["paths"]["/api/v1/ideas"]["get"]["responses"]["200"]["content"]
+    assert page["application/json"]["schema"] == {"$ref": "#/components/schemas/WiderPage"}
 
 
 def test_the_description_names_every_field_of_every_response() -> None:
     doc = api.routes.openapi_document()
-    for _path, _summary, model in api.routes.OPERATIONS:
-        if model is not None:
-            assert set(model.model_fields) == set(
-                doc["components"]["schemas"][model.__name__]["properties"])
+    for o in api.routes.OPERATIONS:
+        assert set(o.model.model_fields) == set(
+            doc["components"]["schemas"][o.model.__name__]["properties"])
+
+
+XROAD_CODE = re.compile(r"[A-Za-z0-9'()+,\-.=?]+")
+
+
+def test_service_codes_follow_the_xroad_character_rules() -> None:
+    ids = [op["operationId"] for p in api.routes.openapi_document()["paths"].values()
+           for op in p.values()]
+    assert len(ids) == len(set(ids)) == len(api.routes.OPERATIONS)
+    guide = (ROOT / "docs" / "tunduk.md").read_text()
+    documented = re.findall(r"^\| (?:subsystem|REST service)[^|]*\| `([^`]+)`", guide, re.M)
+    assert len(documented) == 2
+    for code in [*ids, *documented]:
+        assert XROAD_CODE.fullmatch(code), code
+    for code in ids:
+        assert f"`{code}`" in guide, code

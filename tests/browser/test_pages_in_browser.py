@@ -8,7 +8,7 @@ import pytest
 from tests.browser.conftest import Watched
 
 PAGES = ["/", "/ideas", "/ideas/2027-00001", "/rounds/1", "/signin", "/signup",
-         "/password/forgot", "/no-such-page"]
+         "/password/forgot", "/open-data", "/no-such-page"]
 
 
 @pytest.mark.parametrize("path", PAGES)

@@ -22,8 +22,8 @@ ACCOUNTS = {
     "admin": ("admin@demo.shaar.kg", "demo-admin-pass"),
 }
 #: Answers that are not pages: data downloads, files, signatures.
-NOT_PAGES = re.compile(r"(\.csv|\.json|\.pb|\.sig|\.pem)$|^/api/|^/files/|^/healthz$|"
-                       r"^/projects/photos/")
+NOT_PAGES = re.compile(r"(\.csv|\.json|\.jsonld|\.zip|\.pb|\.sig|\.pem)$|^/api/|^/files/|"
+                       r"^/healthz$|^/projects/photos/")
 OVERFLOW = """() => {
   const width = window.innerWidth;
   const wide = [...document.querySelectorAll('body *')].filter(e => {
