@@ -106,7 +106,7 @@ def seed_world(database: Any, upload_dir: Path) -> tuple[list[dict[str, str]], d
                                                    Idea.status == status)).first()
                 for status in (IdeaStatus.PUBLISHED, IdeaStatus.SUBMITTED)}
         jury = db.exec(select(User).where(User.email == "jury@demo.shaar.kg")).one()
-        for number, phase in ((4, Phase.SUPPORTS), (5, Phase.JURY_REVIEW)):
+        for number, phase in ((14, Phase.SUPPORTS), (15, Phase.JURY_REVIEW)):
             round_ = open_round(db, contest, number, phase, now)
             rounds.append(round_)
             idea = create_idea(db, round_, resident.id, IdeaData(
@@ -125,13 +125,14 @@ def seed_world(database: Any, upload_dir: Path) -> tuple[list[dict[str, str]], d
         db.add_all([comment, own, hidden])
         db.flush()
         # Something for each page that only shows its form in that state: an open report,
-        # a block to lift, a support to withdraw (round 4 takes supports).
+        # a block to lift, a support to withdraw (round 14 takes supports).
         admin = db.exec(select(User).where(User.email == "admin@demo.shaar.kg")).one()
         db.add(Block(user_id=blocked.id or 0, reason=f"Spam {HOSTILE}", created_by_id=admin.id))
         db.add(Report(target_type="comment", target_id=comment.id or 0, reporter_id=resident.id,
                       reason="spam", note=f"Note {HOSTILE}"))
-        supported = ideas[rounds[3].id][IdeaStatus.PUBLISHED]
-        db.add(Support(idea_id=supported.id, user_id=resident.id, round_id=rounds[3].id))
+        supports_round = rounds[-2]  # the hostile round taking supports
+        supported = ideas[supports_round.id][IdeaStatus.PUBLISHED]
+        db.add(Support(idea_id=supported.id, user_id=resident.id, round_id=supports_round.id))
         sheet = PaperSheet(round_id=rounds[1].id or 0, serial=f"S-{HOSTILE}"[:40],
                            status="mismatch")
         db.add(sheet)
