@@ -58,7 +58,7 @@ PARKS, STREETS, SPORT, WATER, CHILDREN, ACCESS, LIGHT = range(7)
 
 #: (district index or None for city-wide, category index, title, summary, cost, author index)
 #: Author 0 is the demo resident, 1-3 are AUTHORS.
-IDEAS = (
+IDEAS: tuple[tuple[int | None, int, str, str, int, int], ...] = (
     (0, PARKS, "Скамейки и тень во дворе на Токтогула 125",
      "Поставить шесть скамеек и посадить деревья у детской площадки.", 450_000, 0),
     (1, LIGHT, "Освещение пешеходной дорожки вдоль Ала-Арчи",
@@ -113,9 +113,9 @@ def seed(db: Session, now: datetime, *, upload_dir: Path | None = None,
         for role in roles:
             assert user.id is not None
             db.add(RoleGrant(user_id=user.id, role=role, granted_at=now))
-    for number, district_index in CENSUS:
+    for number, census_district in CENSUS:
         db.add(CensusEntry(id_hash=census_hash(census_salt, number),
-                           district_id=districts[district_index].id or 0, batch="demo"))
+                           district_id=districts[census_district].id or 0, batch="demo"))
     writers = [resident.id or 0] + [a.id or 0 for a in authors]
     year = now.year + 1
     contest = Contest(slug=f"bishkek-{year}", title=f"Бюджет инициатив Бишкека {year}",
@@ -371,7 +371,7 @@ def _ideas(db: Session, round_: Round, rows: tuple[tuple[int | None, str, str, i
 
 #: (district, title, summary, cost, category, author) of the round collecting supports; then
 #: how many supports each has (given by the other authors).
-SUPPORT_IDEAS = (
+SUPPORT_IDEAS: tuple[tuple[int | None, str, str, int, int, int], ...] = (
     (0, "Тень и питьевая вода на площади Ала-Тоо",
      "Навесы и два фонтанчика для тех, кто ждёт транспорт летом.", 600_000, WATER, 0),
     (1, "Каток во дворе на Жукеева-Пудовкина",
@@ -417,7 +417,7 @@ def seed_supports_round(db: Session, now: datetime, contest: Contest, districts:
     return made
 
 
-JURY_IDEAS = (
+JURY_IDEAS: tuple[tuple[int | None, str, str, int, int, int], ...] = (
     (2, "Сквер на месте пустыря у ТЭЦ",
      "Газон, дорожки, скамейки и сто деревьев на пустыре.", 2_400_000, PARKS, 1),
     (2, "Ремонт спортзала школы № 13",
@@ -456,7 +456,7 @@ def seed_jury_round(db: Session, now: datetime, contest: Contest, districts: lis
     return made
 
 
-COUNT_IDEAS = (
+COUNT_IDEAS: tuple[tuple[int | None, str, str, int, int, int], ...] = (
     (3, "Остановки с навесами на улице Льва Толстого",
      "Шесть остановок с навесами и скамейками.", 900_000, STREETS, 2),
     (3, "Детский сад: новая игровая площадка",
