@@ -33,8 +33,9 @@ async def home(request: Request) -> Response:
         idea_count = s.exec(select(func.count()).select_from(Idea).where(
             col(Idea.status).in_(PUBLIC_STATUSES))).one()
         newest, _total = list_public(s, IdeaFilter())
-    actions = sorted((r for r in rounds if r[2] is not None and r[2].phase in ACTIONS),
-                     key=lambda r: ACTIONS.index(Phase(r[2].phase)))
+    acting = [(r, ACTIONS.index(Phase(r[2].phase))) for r in rounds
+              if r[2] is not None and r[2].phase in ACTIONS]
+    actions = [r for r, _order in sorted(acting, key=lambda pair: pair[1])]
     return render(request, "contests/home.html", {
         "rounds": rounds, "actions": actions, "idea_count": idea_count,
         "newest": newest[:HOME_IDEAS], "now": now})
