@@ -113,3 +113,43 @@ def test_district_populations_and_budgets_agree(database, city) -> None:
             pot = db.exec(select(RoundPot).where(RoundPot.round_id == first.id,
                                                  RoundPot.district_id == district.id)).one()
             assert abs(pot.budget - district.population * SOM_PER_RESIDENT) <= 50_000
+
+
+def test_home_page_calls_to_action_timelines_pictures_and_icons(client, settings,
+                                                                database) -> None:
+    from babel.dates import format_date
+
+    from contests.models import RoundPhase
+    from core.i18n import local_time
+
+    with database.session(write=True) as db:
+        seed(db, utcnow(), upload_dir=settings.upload_dir)
+        first = db.exec(select(Round).where(Round.number == 1)).one()
+        ends = db.exec(select(RoundPhase).where(RoundPhase.round_id == first.id,
+                                                RoundPhase.phase == Phase.SUBMISSION)).one()
+        ids = {r.number: r.id for r in db.exec(select(Round)).all()}
+    page = client.get("/", headers={"Accept-Language": "en"})
+    assert page.status_code == 200
+    text = page.text
+    for link in (f"/rounds/{ids[1]}/ideas/new", f"/rounds/{ids[2]}/vote",
+                 f"/ideas?round={ids[4]}", f"/rounds/{ids[3]}/results"):
+        assert f'href="{link}"' in text, link
+    with_zone = local_time(ends.ends_at)  # the city's zone (Asia/Bishkek by default)
+    assert f"Propose until {format_date(with_zone, 'long', locale='en')}" in text
+    assert "Vote until " in text and 'aria-current="step"' in text
+    assert text.count('<svg class="icon"') >= 4
+    assert all('aria-hidden="true"' in svg.split(">", 1)[0]
+               for svg in text.split('<svg class="icon"')[1:])
+    assert 'class="card-thumb" src="/files/' in text
+    assert "http://" not in text.replace('xmlns="http://www.w3.org/2000/svg"', "")
+    russian = client.get("/", headers={"Accept-Language": "ru"}).text
+    assert "Предлагайте идеи до " in russian and "Голосуйте до " in russian
+
+
+def test_idea_cards_without_a_photo_show_a_placeholder_with_the_category_icon(
+        client, database) -> None:
+    with database.session(write=True) as db:
+        seed(db, utcnow())  # no upload folder: no photos
+    page = client.get("/ideas").text
+    assert 'class="card-thumb card-placeholder" aria-hidden="true"' in page
+    assert "<img" not in page.split("<main", 1)[1]
