@@ -9,22 +9,36 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from contests import services
-from contests.models import Contest, Round
+from contests.models import Contest, Phase, Round
 from core.templating import render
 from core.web import db
 from ideas.models import PUBLIC_STATUSES, Idea
+from ideas.queries import IdeaFilter, list_public
+
+#: Phases in which a resident can do something on a round's pages, in the order the home
+#: page offers them.
+ACTIONS = (Phase.SUBMISSION, Phase.VOTING, Phase.SUPPORTS, Phase.RESULTS)
+HOME_IDEAS = 4
 
 
 async def home(request: Request) -> Response:
+    """The city's calls to action, every round with its timeline, and the newest ideas."""
     now = request.state.now
     with db(request) as s:
-        rounds = [
-            (contest, round_, services.current_phase(s, round_, now))
-            for contest, round_ in services.list_rounds(s)
-        ]
+        rounds = []
+        for contest, round_ in services.list_rounds(s):
+            phases = services.phases_of(s, round_)
+            current = next((p for p in phases if p.starts_at <= now < p.ends_at), None)
+            rounds.append((contest, round_, current, phases))
         idea_count = s.exec(select(func.count()).select_from(Idea).where(
             col(Idea.status).in_(PUBLIC_STATUSES))).one()
-    return render(request, "contests/home.html", {"rounds": rounds, "idea_count": idea_count})
+        newest, _total = list_public(s, IdeaFilter())
+    acting = [(r, ACTIONS.index(Phase(r[2].phase))) for r in rounds
+              if r[2] is not None and r[2].phase in ACTIONS]
+    actions = [r for r, _order in sorted(acting, key=lambda pair: pair[1])]
+    return render(request, "contests/home.html", {
+        "rounds": rounds, "actions": actions, "idea_count": idea_count,
+        "newest": newest[:HOME_IDEAS], "now": now})
 
 
 async def round_detail(request: Request) -> Response:

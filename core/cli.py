@@ -119,7 +119,7 @@ def create_admin(email: str, name: str, password: str) -> None:
 @click.option("--if-empty", is_flag=True, help="Do nothing when the database has data.")
 def seed_demo(if_empty: bool) -> None:
     from core.db import make_database
-    from core.demo import DemoRefused, is_empty, seed
+    from core.demo import CENSUS, DemoRefused, is_empty, seed
     from core.models import utcnow
 
     settings = _settings()
@@ -131,12 +131,15 @@ def seed_demo(if_empty: bool) -> None:
             click.echo("the database has data; demo not seeded")
             return
         try:
-            people = seed(db, utcnow())
+            people = seed(db, utcnow(), upload_dir=settings.upload_dir,
+                          census_salt=settings.census_salt)
         except DemoRefused as exc:
             raise click.ClickException(str(exc)) from exc
     click.echo("Demo city created. Sign in as:")
     for role, email, password in people:
         click.echo(f"  {role:<10} {email:<28} {password}")
+    click.echo("ID numbers on the demo census list (Account > verify): "
+               + ", ".join(number for number, _district in CENSUS))
 
 
 def _register_domain_commands() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import jinja2
@@ -11,6 +12,14 @@ from starlette.responses import HTMLResponse
 from core import i18n
 from core.settings import ROOT
 from core.text import render_plain
+
+
+def machine_time(value: datetime) -> str:
+    """A `<time datetime>` value: ISO 8601 in UTC to the second (HTML allows at most three
+    digits of a fraction)."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC).isoformat(timespec="seconds")
 
 
 def make_environment() -> jinja2.Environment:
@@ -33,6 +42,7 @@ def make_environment() -> jinja2.Environment:
         get_locale=i18n.get_locale,
         language_names=i18n.LANGUAGE_NAMES,
         render_plain=render_plain,
+        machine_time=machine_time,
     )
     return env
 

@@ -244,6 +244,11 @@ def _store_pdf(upload_dir: Path, data: bytes, name: str) -> StoredFile:
     return StoredFile("document", stored, None, name, "application/pdf", len(data))
 
 
+def store_image_bytes(upload_dir: Path, data: bytes, content_type: str, name: str) -> StoredFile:
+    """Store a photo made in code (the demo city's illustrations) as an upload would be."""
+    return _store_image(upload_dir, data, content_type, name)
+
+
 def _store_image(upload_dir: Path, data: bytes, content_type: str, name: str) -> StoredFile:
     pil_format, ext, _allowed = TYPES[content_type]
     with _DECODE_SLOTS:

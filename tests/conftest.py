@@ -111,11 +111,18 @@ def client(app: Any) -> Iterator[TestClient]:
 
 
 def free_port() -> int:
+    """A free loopback port; from TEST_PORTS ("8150-8159") when set, else any."""
     import socket
 
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    first, _sep, last = os.environ.get("TEST_PORTS", "0").partition("-")
+    for port in range(int(first), int(last or first) + 1):
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return int(sock.getsockname()[1])
+    raise RuntimeError(f"no free port in TEST_PORTS={os.environ['TEST_PORTS']}")
 
 
 class MailSink:

@@ -62,7 +62,7 @@ def live_server(live_var: Path, live_database_url: str) -> Iterator[str]:
     process = subprocess.Popen([*shaar, "serve", "--port", str(port)], env=env, cwd=ROOT,
                                stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 90  # a loaded machine starts slowly
     while True:
         try:
             if httpx.get(f"{base}/healthz").status_code == 200:

@@ -1,12 +1,12 @@
-"""The world the hostile walk runs in: the demo city (rounds taking ideas, voting and with
-published results), a clerk, a victim account for the user pages, a draft with an attachment,
-a comment and a paper sheet waiting for an administrator, and one signed-in client per role."""
+"""The world the hostile walk runs in: the demo city (rounds taking ideas, voting, with
+published results, taking supports, in jury review and counting), a clerk, a victim account
+for the user pages, a draft with an attachment, a comment and a paper sheet waiting for an
+administrator, and one signed-in client per role."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -14,14 +14,13 @@ import pytest
 from sqlmodel import col, select
 from starlette.testclient import TestClient
 
-from contests.models import PHASE_ORDER, Category, Contest, Phase, Round, RoundPhase, RoundPot
+from contests.models import Category, Contest, Round, RoundPot
 from core.app import create_app
 from core.demo import DEMO_PEOPLE, seed
 from core.models import Block, User, utcnow
 from ideas.forms import IdeaData
 from ideas.models import Attachment, Comment, Idea, IdeaStatus, Support
 from ideas.services import create_idea
-from jury.models import RoundJury
 from moderation.models import Report
 from tests.helpers import HOSTILE, PASSWORD, make_settings, make_user
 from tests.hostile.walker import ROLES
@@ -59,21 +58,6 @@ def token_of(html: str) -> str:
     return html[start:html.index('"', start)]
 
 
-def open_round(db: Any, contest: Contest, number: int, phase: Phase, now: Any) -> Round:
-    """A round of the demo contest with `phase` open now and one city-wide pot."""
-    round_ = Round(contest_id=contest.id or 0, number=number, title=f"Round {number} {HOSTILE}",
-                   created_at=now, max_ideas_per_day=10)
-    db.add(round_)
-    db.flush()
-    index = PHASE_ORDER.index(phase)
-    for i, p in enumerate(PHASE_ORDER):
-        start = now + timedelta(days=10 * (i - index)) - timedelta(days=1)
-        db.add(RoundPhase(round_id=round_.id or 0, phase=p, starts_at=start,
-                          ends_at=start + timedelta(days=10)))
-    db.add(RoundPot(round_id=round_.id or 0, district_id=None, budget=3_000_000))
-    return round_
-
-
 def seed_world(database: Any, upload_dir: Path) -> tuple[list[dict[str, str]], dict[str, Any]]:
     now = utcnow()
     with database.session(write=True) as db:
@@ -105,17 +89,16 @@ def seed_world(database: Any, upload_dir: Path) -> tuple[list[dict[str, str]], d
                 status: db.exec(select(Idea).where(Idea.round_id == round_.id,
                                                    Idea.status == status)).first()
                 for status in (IdeaStatus.PUBLISHED, IdeaStatus.SUBMITTED)}
-        jury = db.exec(select(User).where(User.email == "jury@demo.shaar.kg")).one()
-        for number, phase in ((4, Phase.SUPPORTS), (5, Phase.JURY_REVIEW)):
-            round_ = open_round(db, contest, number, phase, now)
-            rounds.append(round_)
+        # The demo's round 4 takes supports and round 5 is in jury review (its jury member
+        # chairs it); each gets an idea with hostile text, the one the walk uses there.
+        for round_ in rounds:
+            if round_.number not in (4, 5):
+                continue
             idea = create_idea(db, round_, resident.id, IdeaData(
                 title=f"Idea {HOSTILE}", summary=f"Summary {HOSTILE}", description=HOSTILE,
                 category_id=category.id, district_id=None, estimated_cost=5000, address="",
                 latitude=None, longitude=None), now, status=IdeaStatus.PUBLISHED)
             ideas[round_.id] = {IdeaStatus.PUBLISHED: idea}
-            if phase == Phase.JURY_REVIEW:
-                db.add(RoundJury(round_id=round_.id or 0, chair_user_id=jury.id))
         published = ideas[rounds[0].id][IdeaStatus.PUBLISHED]
         assert published is not None
         comment = Comment(idea_id=published.id or 0, author_id=victim.id, body=f"Hm {HOSTILE}")
@@ -130,8 +113,9 @@ def seed_world(database: Any, upload_dir: Path) -> tuple[list[dict[str, str]], d
         db.add(Block(user_id=blocked.id or 0, reason=f"Spam {HOSTILE}", created_by_id=admin.id))
         db.add(Report(target_type="comment", target_id=comment.id or 0, reporter_id=resident.id,
                       reason="spam", note=f"Note {HOSTILE}"))
-        supported = ideas[rounds[3].id][IdeaStatus.PUBLISHED]
-        db.add(Support(idea_id=supported.id, user_id=resident.id, round_id=rounds[3].id))
+        supports_round = next(r for r in rounds if r.number == 4)
+        supported = ideas[supports_round.id][IdeaStatus.PUBLISHED]
+        db.add(Support(idea_id=supported.id, user_id=resident.id, round_id=supports_round.id))
         sheet = PaperSheet(round_id=rounds[1].id or 0, serial=f"S-{HOSTILE}"[:40],
                            status="mismatch")
         db.add(sheet)
