@@ -1,6 +1,6 @@
 """Every page of the route table is valid HTML for the W3C Nu checker (vnu), as an anonymous
 visitor, the demo resident and the administrator. htmx attributes are written `data-hx-*`,
-which HTML allows. Needs Java and `npm install --no-save vnu-jar`; skipped without them."""
+which HTML allows. Needs Java (vnu-jar comes with `make setup`); skipped without it."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ def test_every_page_is_valid_html(browser: Any, live_server: str, live_database_
                                   tmp_path: Path) -> None:
     java = shutil.which("java")
     if java is None or not VNU.exists():
-        pytest.skip("the Nu checker needs java and `npm install --no-save vnu-jar`")
+        pytest.skip("the Nu checker needs java and vnu-jar (npm ci via make setup)")
     paths = demo_paths(live_database_url)
     pages: dict[str, str] = {}
     for role in ("anonymous", "resident", "admin"):
