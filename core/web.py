@@ -96,7 +96,8 @@ class RequestContextMiddleware:
         without_nul(scope)
         request = Request(scope)
         state = scope.setdefault("state", {})
-        now = utcnow()
+        # The app's clock (create_app sets it to utcnow; tests may move it).
+        now = scope["app"].state.clock() if "app" in scope else utcnow()
         cookies = request.cookies
 
         browser_id = cookies.get(self.cookies.browser, "")
