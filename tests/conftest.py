@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from argon2 import PasswordHasher
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlmodel import SQLModel
 from starlette.testclient import TestClient
@@ -74,9 +74,22 @@ def migrated(database_url: str) -> str:
     return database_url
 
 
+def _no_fsync(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA synchronous=OFF")
+    cursor.close()
+
+
 @pytest.fixture(scope="session")
 def database(migrated: str) -> Iterator[Database]:
     db = make_database(migrated)
+    if migrated.startswith("sqlite"):
+        # The suite commits thousands of times; on SQLite each commit waits for the disk
+        # (synchronous=FULL, tested in tests/core/test_database.py). WAL without fsync still
+        # survives a killed process, only not a power cut, which no test simulates; servers
+        # the tests start in other processes (the crash tests) keep FULL.
+        for engine in {db.read_engine, db.write_engine}:
+            event.listen(engine, "connect", _no_fsync)
     yield db
     db.dispose()
 
