@@ -21,6 +21,7 @@ from api.middleware import ApiAccessMiddleware
 from core import errors
 from core.db import Database, make_database
 from core.limits import BodySizeLimitMiddleware
+from core.models import utcnow
 from core.security import content_security_policy
 from core.settings import ROOT, Settings
 from core.templating import make_environment
@@ -140,6 +141,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     )
     app.state.settings = settings
     app.state.database = database
+    #: Every request's `request.state.now` comes from here (tests move it, not the wall clock).
+    app.state.clock = utcnow
     app.state.templates = make_environment()
     from results.explain import idea_result  # the idea page shows the published outcome
     app.state.templates.globals["idea_result"] = idea_result

@@ -24,15 +24,27 @@ def main() -> None:
 @main.command(help="Serve the web app.")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8000, show_default=True, type=int, help="Port to listen on.")
-@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
-              help="Worker processes (use PostgreSQL for more than one on a busy site).")
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(0, 64),
+              help="Worker processes; 0: two per core (use PostgreSQL for more than one on a "
+                   "busy site).")
+@click.option("--access-log/--no-access-log", default=False, show_default=True,
+              help="Log every request (nginx usually does that already).")
 @click.option("--reload", is_flag=True, help="Restart on code changes (development).")
-def serve(host: str, port: int, workers: int, reload: bool) -> None:
+def serve(host: str, port: int, workers: int, access_log: bool, reload: bool) -> None:
+    import importlib.util
+    import os
+
     import uvicorn
 
     _settings()  # fail early with a readable message
+    if workers == 0:
+        workers = 2 * (os.cpu_count() or 1)
+    # uvloop's event loop and the httptools parser (both dependencies) where they install.
+    loop = "uvloop" if importlib.util.find_spec("uvloop") else "asyncio"
+    http = "httptools" if importlib.util.find_spec("httptools") else "h11"
     uvicorn.run("core.asgi:app", host=host, port=port, workers=workers, reload=reload,
-                proxy_headers=False, server_header=False)
+                proxy_headers=False, server_header=False, access_log=access_log, loop=loop,
+                http=http)
 
 
 @main.command(help="Bring the database schema up to date.")

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Connection, Engine, make_url
 from sqlmodel import Session, create_engine
 
 SQLITE_PRAGMAS = (
@@ -42,6 +42,17 @@ class Database:
             except BaseException:
                 session.rollback()
                 raise
+
+    @contextmanager
+    def single_read(self) -> Iterator[Connection]:
+        """A connection for one SELECT, outside any transaction (a single statement is
+        consistent on its own): no BEGIN and no ROLLBACK round trips around it."""
+        with self.read_engine.connect() as conn:
+            if conn.dialect.name == "sqlite":
+                conn.execution_options(single_statement=True)
+            else:
+                conn.execution_options(isolation_level="AUTOCOMMIT")
+            yield conn
 
     def dispose(self) -> None:
         self.read_engine.dispose()
@@ -78,6 +89,8 @@ def make_engine(url: str, *, immediate: bool = False, **kwargs: Any) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
+        if connection.get_execution_options().get("single_statement"):
+            return  # Database.single_read: the statement is its own transaction
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
     return engine

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from contextvars import ContextVar
 from datetime import UTC, datetime
-from functools import cache
+from functools import cache, lru_cache
 from io import BytesIO
 from zoneinfo import ZoneInfo
 
@@ -113,10 +113,23 @@ def format_day(value: datetime | None) -> str:
     return format_date(local_time(value), "long", locale=_babel_locale())
 
 
+@lru_cache(maxsize=8192)
+def _decimal(value: int | float, locale: str) -> str:
+    # Pages show the same sums over and over (costs, budgets, counts); babel's formatting
+    # is the costliest part of a card.
+    return format_decimal(value, locale=_parsed_locale(locale))
+
+
 def format_number(value: int | float) -> str:
-    return format_decimal(value, locale=_babel_locale())
+    return _decimal(value, get_locale())
+
+
+@lru_cache(maxsize=8192)
+def _som(amount: int, locale: str) -> str:
+    text = translations(locale).gettext("%(amount)s som")
+    return text % {"amount": _decimal(amount, locale)}
 
 
 def format_som(amount: int) -> str:
     """Whole som, grouped per locale, with the unit in the reader's language."""
-    return gettext("%(amount)s som", amount=format_decimal(amount, locale=_babel_locale()))
+    return _som(amount, get_locale())

@@ -6,6 +6,7 @@ of one window and another at the start of the next therefore cannot pass twice t
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -13,6 +14,9 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, delete, select
 
 from core.models import RateLimitHit
+
+#: One new window in this many sweeps the table of windows older than a day.
+SWEEP_ODDS = 50
 
 
 def parse_rate(spec: str) -> tuple[int, int]:
@@ -54,8 +58,10 @@ def record_hit(session: Session, key: str, spec: str, now: datetime) -> int:
         .returning(table.c.count)
     )
     count = session.execute(stmt).scalar_one()
-    # Old windows are useless; sweeping a few here keeps the table small without a cron job.
-    if count == 1:
+    # Old windows are useless; sweeping them now and then keeps the table small without a
+    # cron job. Not on every new window: the sweep reads the whole table (no index serves
+    # it), and with many people each first attempt opens a window.
+    if count == 1 and secrets.randbelow(SWEEP_ODDS) == 0:
         session.execute(
             delete(RateLimitHit).where(col(RateLimitHit.window_start) < window - 86400)
         )

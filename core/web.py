@@ -96,7 +96,8 @@ class RequestContextMiddleware:
         without_nul(scope)
         request = Request(scope)
         state = scope.setdefault("state", {})
-        now = utcnow()
+        # The app's clock (create_app sets it to utcnow; tests may move it).
+        now = scope["app"].state.clock() if "app" in scope else utcnow()
         cookies = request.cookies
 
         browser_id = cookies.get(self.cookies.browser, "")
@@ -107,11 +108,10 @@ class RequestContextMiddleware:
         signed_in = None
         session_token = cookies.get(self.cookies.session)
         if session_token and len(session_token) <= 64:
-            with self.database.session() as db:
-                signed_in = sessions.load_session(db, session_token, self.settings, now)
+            with self.database.single_read() as conn:
+                signed_in = sessions.load_session(conn, session_token, self.settings, now)
             if signed_in and sessions.needs_touch(signed_in.session, now):
                 with self.database.session(write=True) as db:
-                    assert signed_in.session.id is not None
                     sessions.touch(db, signed_in.session.id, now)
         drop_stale_session = bool(session_token) and signed_in is None
 

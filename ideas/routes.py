@@ -50,8 +50,9 @@ async def idea_list(request: Request) -> Response:
         sort=sort if sort in queries.SORTS else "newest",
         page=max(1, min(_int_param(request, "page") or 1, 10_000)))
     with db(request) as s:
-        rows, total = queries.list_public(s, f)
         choices = _choices(s, None)
+        rows, total = queries.list_public(s, f, choices["districts"],  # type: ignore[arg-type]
+                                          choices["categories"])  # type: ignore[arg-type]
         rounds = list(s.exec(select(Round).order_by(col(Round.id))).all())
     query = {k: v for k, v in (("round", f.round_id), ("district", f.district_id),
                                ("category", f.category_id), ("status", f.status), ("q", f.q),

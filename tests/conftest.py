@@ -9,17 +9,27 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, text
+from argon2 import PasswordHasher
+from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlmodel import SQLModel
 from starlette.testclient import TestClient
 
+from core.accounts import passwords
 from core.app import create_app
 from core.audit import APPEND_ONLY_TABLES, append_only_ddl, drop_append_only_ddl
 from core.db import Database, make_database, normalise_url
 from core.migrate import all_models, upgrade
 from core.settings import Settings
 from tests.helpers import DeliveringClient, make_settings
+
+# The suite hashes and checks passwords thousands of times (every user it makes, every
+# sign-in). argon2id at its production cost (64 MiB, 3 passes: about 0.2 s of CPU each)
+# would be a large share of the suite's time; the same algorithm and code paths at its
+# lowest cost test the same things. Servers the tests start in other processes keep the
+# production cost (and upgrade these hashes when someone signs in there).
+passwords._hasher = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+passwords._DUMMY_HASH = passwords._hasher.hash("shaar-timing-equaliser")
 
 
 def worker_database_url(url: str, worker: str) -> str:
@@ -64,9 +74,22 @@ def migrated(database_url: str) -> str:
     return database_url
 
 
+def _no_fsync(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA synchronous=OFF")
+    cursor.close()
+
+
 @pytest.fixture(scope="session")
 def database(migrated: str) -> Iterator[Database]:
     db = make_database(migrated)
+    if migrated.startswith("sqlite"):
+        # The suite commits thousands of times; on SQLite each commit waits for the disk
+        # (synchronous=FULL, tested in tests/core/test_database.py). WAL without fsync still
+        # survives a killed process, only not a power cut, which no test simulates; servers
+        # the tests start in other processes (the crash tests) keep FULL.
+        for engine in {db.read_engine, db.write_engine}:
+            event.listen(engine, "connect", _no_fsync)
     yield db
     db.dispose()
 

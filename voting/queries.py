@@ -47,15 +47,21 @@ def round_voting(s: Session, round_id: int) -> RoundVoting | None:
     return s.exec(select(RoundVoting).where(RoundVoting.round_id == round_id)).first()
 
 
-def pot_ballot(s: Session, round_id: int, pot_id: int) -> PotBallot | None:
-    """The pot's ballot, or None when the pot is not in the round or has no ballot type."""
-    pot = s.get(RoundPot, pot_id)
-    setup = s.exec(select(PotVoting).where(PotVoting.pot_id == pot_id)).first()
-    if pot is None or pot.round_id != round_id or setup is None:
+def pot_ballot(s: Session, round_id: int, pot_id: int, *,
+               for_cast: bool = False) -> PotBallot | None:
+    """The pot's ballot, or None when the pot is not in the round or has no ballot type.
+    `for_cast`: only what casting checks (no photos, no district name)."""
+    found = s.exec(select(RoundPot, PotVoting).join(PotVoting, col(PotVoting.pot_id) ==
+                                                    RoundPot.id)
+                   .where(RoundPot.id == pot_id)).first()
+    if found is None or found[0].round_id != round_id:
         return None
+    pot, setup = found
     rows = s.exec(select(BallotItem, Idea).join(Idea, col(Idea.id) == BallotItem.idea_id)
                   .where(BallotItem.pot_id == pot_id)
                   .order_by(col(BallotItem.position), col(BallotItem.id))).all()
+    if for_cast:
+        return PotBallot(pot, setup, None, [ItemView(item, idea, None) for item, idea in rows])
     photos: dict[int, str] = {}
     ids = [idea.id for _item, idea in rows]
     for a in s.exec(select(Attachment).where(col(Attachment.idea_id).in_(ids),

@@ -37,10 +37,11 @@ def access_round(s: Session, request: Request) -> Round:
     return round_
 
 
-def access_pot(s: Session, request: Request, user: User) -> PotBallot:
+def access_pot(s: Session, request: Request, user: User, for_cast: bool = False) -> PotBallot:
     """The pot's ballot if this resident votes in it; 404 otherwise (missing and forbidden
     look the same)."""
-    ballot = queries.pot_ballot(s, request.path_params["round_id"], request.path_params["pot_id"])
+    ballot = queries.pot_ballot(s, request.path_params["round_id"], request.path_params["pot_id"],
+                                for_cast=for_cast)
     if ballot is None or ballot.pot.district_id not in (None, user.district_id):
         raise HTTPException(404)
     return ballot
@@ -161,32 +162,40 @@ async def ballot_cast(request: Request) -> Response:
     # Generous enough for every honest change of mind; a script recasting in a loop stops.
     spec, key, now = request.app.state.settings.cast_rate_limit, f"cast:{user.id}", \
         request.state.now
+    marks = ballots.parse_marks([v for v in form.getlist("mark") if isinstance(v, str)])
+    age_ok = form.get("age_confirmed") == "yes"
+    # One write transaction (one durable commit): the attempt is counted, then the cast runs
+    # in a savepoint, so a refused or failed cast still leaves the attempt counted.
+    outcome: services.Receipt | services.VoteRefused | HTTPException
     with db(request, write=True) as s:
         if ratelimit.is_limited(s, key, spec, now):
             raise HTTPException(429, _("You have cast many ballots in a short time. Please wait "
                                        "a while and try again."))
         ratelimit.record_hit(s, key, spec, now)
-    marks = ballots.parse_marks([v for v in form.getlist("mark") if isinstance(v, str)])
-    age_ok = form.get("age_confirmed") == "yes"
-    try:
-        if marks is None:
-            raise services.VoteRefused("invalid", [ballots.Problem("bad_mark")])
-        with db(request, write=True) as s:
-            round_ = access_round(s, request)
-            # Lock first, so the ballot read for the access check is the one cast_ballot
-            # validates against (it locks again, a no-op, and reuses the ballot).
-            services.lock_round(s, round_.id or 0)
-            ballot = access_pot(s, request, user)
-            receipt = services.cast_ballot(s, round_, ballot.pot.id or 0, voter_of(s, user),
-                                           marks, key=_key(request), now=request.state.now,
-                                           age_ok=age_ok, ballot=ballot)
-            _receipt_mail(s, request, user, receipt)
-    except services.VoteRefused as exc:
+        try:
+            if marks is None:
+                raise services.VoteRefused("invalid", [ballots.Problem("bad_mark")])
+            with s.begin_nested():
+                round_ = access_round(s, request)
+                # Lock first, so the ballot read for the access check is the one cast_ballot
+                # validates against (it reuses the lock and the ballot).
+                voting = services.lock_round(s, round_.id or 0)
+                ballot = access_pot(s, request, user, for_cast=True)
+                outcome = services.cast_ballot(s, round_, ballot.pot.id or 0, voter_of(s, user),
+                                               marks, key=_key(request), now=now,
+                                               age_ok=age_ok, ballot=ballot, voting=voting)
+                _receipt_mail(s, request, user, outcome)
+        except (services.VoteRefused, HTTPException) as exc:
+            outcome = exc
+    if isinstance(outcome, HTTPException):
+        raise outcome
+    if isinstance(outcome, services.VoteRefused):
         with db(request) as s:
             context = _context(s, request, user)
-        context["problems"] = [refusal_text(exc)]
+        context["problems"] = [refusal_text(outcome)]
         return render(request, "voting/review.html", context, status_code=422,
                       headers=NO_STORE)
+    receipt = outcome
     return redirect(request, f"/receipts/{receipt.entry_hash}", _("Your ballot is recorded."))
 
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import delete, insert
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
@@ -132,7 +133,8 @@ def _participate(s: Session, round_id: int, voter: Voter, now: datetime) -> None
 
 def cast_ballot(s: Session, round_: Round, pot_id: int, voter: Voter, marks: Marks, *,
                 key: bytes, now: datetime, age_ok: bool = True,
-                replace: bool = True, ballot: PotBallot | None = None) -> Receipt:
+                replace: bool = True, ballot: PotBallot | None = None,
+                voting: RoundVoting | None = None) -> Receipt:
     """Cast (or, with `replace`, re-cast) the voter's ballot in one pot.
 
     In the caller's transaction: lock the round, check the voting phase is open and the
@@ -142,13 +144,15 @@ def cast_ballot(s: Session, round_: Round, pot_id: int, voter: Voter, marks: Mar
     ballot per voter and pot (also a unique constraint), a log without gaps whose every
     entry covers the previous one. Raises VoteRefused (nothing is written then).
 
-    `ballot`: the pot's ballot when the caller already loaded it in this transaction after
-    locking the round (saves loading it twice); otherwise it is loaded here.
+    `voting` and `ballot`: the round's voting row the caller locked with `lock_round` in
+    this transaction, and the pot's ballot it read after that (saves a second lock and a
+    second load); otherwise both are done here.
     """
     assert round_.id is not None
-    voting = lock_round(s, round_.id)
+    if voting is None or voting.round_id != round_.id:
+        voting = lock_round(s, round_.id)
     if ballot is None or ballot.pot.id != pot_id or ballot.pot.round_id != round_.id:
-        ballot = pot_ballot(s, round_.id, pot_id)
+        ballot = pot_ballot(s, round_.id, pot_id, for_cast=True)
     if voting is None or ballot is None:
         raise VoteRefused("not_set_up")
     if not is_phase_open(s, round_, Phase.VOTING, now):
@@ -183,16 +187,16 @@ def cast_ballot(s: Session, round_: Round, pot_id: int, voter: Voter, marks: Mar
     # a receipt may learn that it no longer counts (re-voting is the defence against pressure).
     # Which ballot counts is kept on the Ballot rows and published when voting closes.
     entry = ledger.next_entry(round_.id, previous, commitment, ledger.hour_text(hour), None)
-    s.add(BallotLogEntry(round_id=round_.id, seq=entry.seq, prev_hash=entry.prev_hash,
-                         commitment=commitment, entry_hash=entry.entry_hash, hour=hour,
-                         supersedes=None))
-    s.add(Ballot(round_id=round_.id, pot_id=pot_id, pseudonym=alias, channel=voter.channel,
-                 content=content, salt=salt, log_seq=entry.seq, cast_hour=hour))
-    for draft in s.exec(select(BallotDraft).where(BallotDraft.round_id == round_.id,
-                                                  BallotDraft.pot_id == pot_id,
-                                                  BallotDraft.pseudonym == alias)).all():
-        s.delete(draft)
-    s.flush()
+    # Plain INSERTs (no ORM objects to build and flush): the entry, then the ballot.
+    s.execute(insert(BallotLogEntry).values(
+        round_id=round_.id, seq=entry.seq, prev_hash=entry.prev_hash, commitment=commitment,
+        entry_hash=entry.entry_hash, hour=hour, supersedes=None))
+    s.execute(insert(Ballot).values(
+        round_id=round_.id, pot_id=pot_id, pseudonym=alias, channel=voter.channel,
+        content=content, salt=salt, log_seq=entry.seq, cast_hour=hour, is_current=True))
+    s.execute(delete(BallotDraft).where(col(BallotDraft.round_id) == round_.id,
+                                        col(BallotDraft.pot_id) == pot_id,
+                                        col(BallotDraft.pseudonym) == alias))
     return Receipt(entry.entry_hash, entry.seq, hour, pot_id, supersedes)
 
 

@@ -140,7 +140,7 @@ def test_the_old_session_cookie_stops_working_after_sign_out(client: TestClient,
 
 def test_repeated_failed_sign_ins_get_429(client: TestClient, database) -> None:
     make_user(database, "r@example.kg")
-    clear_of_window_edge(300)
+    clear_of_window_edge(300, client.app)
     statuses = []
     for _ in range(7):
         token = csrf_of(client, "/signin")
@@ -196,7 +196,7 @@ def test_profile_changes_are_saved_and_validated(client: TestClient, database) -
     ("/password/forgot", {"email": "n{}@example.kg"}),
 ])
 def test_sign_up_and_reset_requests_are_rate_limited(client: TestClient, path, data) -> None:
-    clear_of_window_edge(3600)
+    clear_of_window_edge(3600, client.app)
     statuses = []
     for i in range(6):
         filled = {k: v.format(i) for k, v in data.items()}
@@ -251,7 +251,7 @@ def _signin_from(app, address: str, email: str, password: str,
 
 def test_wrong_passwords_from_one_address_do_not_lock_the_owner_out(app, database) -> None:
     make_user(database, "owner@example.kg")
-    clear_of_window_edge(300)
+    clear_of_window_edge(300, app)
     attacker = TestClient(app, follow_redirects=False, client=("198.51.100.7", 50000))
     statuses = [_signin_from(app, "", "owner@example.kg", "wrong password!", attacker)
                 for _ in range(6)]
@@ -262,7 +262,7 @@ def test_wrong_passwords_from_one_address_do_not_lock_the_owner_out(app, databas
 def test_a_browser_that_signed_in_before_passes_the_accounts_exhausted_budget(
         app, database) -> None:
     make_user(database, "known@example.kg")
-    clear_of_window_edge(300)
+    clear_of_window_edge(300, app)
     owner = TestClient(app, follow_redirects=False, client=("203.0.113.9", 50000))
     assert _signin_from(app, "", "known@example.kg", PASSWORD, owner) == 303
     owner.post("/signout", data={"csrf_token": csrf_of(owner, "/")})

@@ -32,8 +32,9 @@ def _client(tmp_path: Path, migrated: str, database: Database, trust: bool) -> T
 
 def test_behind_the_proxy_a_forged_forwarded_for_does_not_dodge_the_limit(
         tmp_path: Path, migrated: str, database: Database) -> None:
-    clear_of_window_edge(300)
-    with _client(tmp_path, migrated, database, trust=True) as client:
+    client = _client(tmp_path, migrated, database, trust=True)
+    clear_of_window_edge(300, client.app)
+    with client:
         # nginx's $proxy_add_x_forwarded_for appends the address it saw after the client's.
         forged = [f"10.0.0.{n}, 198.51.100.7" for n in range(5)]
         assert _failed_sign_ins(client, forged) == [422, 422, 422, 429, 429]
@@ -43,7 +44,8 @@ def test_behind_the_proxy_a_forged_forwarded_for_does_not_dodge_the_limit(
 
 def test_without_a_proxy_the_header_is_ignored(tmp_path: Path, migrated: str,
                                                database: Database) -> None:
-    clear_of_window_edge(300)
-    with _client(tmp_path, migrated, database, trust=False) as client:
+    client = _client(tmp_path, migrated, database, trust=False)
+    clear_of_window_edge(300, client.app)
+    with client:
         rotating = [f"198.51.100.{n}" for n in range(5)]
         assert _failed_sign_ins(client, rotating) == [422, 422, 422, 429, 429]

@@ -127,7 +127,7 @@ def test_error_pages_speak_every_language(client: TestClient, database, code, la
         sign_in(client, "r@example.kg")
         response = client.get("/admin", headers={"Accept-Language": lang})
     else:
-        clear_of_window_edge(300)
+        clear_of_window_edge(300, client.app)
         for _ in range(6):
             response = client.post("/signin", data={
                 "email": "x@example.kg", "password": "wrong password",

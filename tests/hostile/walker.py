@@ -123,8 +123,21 @@ def route_table(table: list[BaseRoute] | None = None) -> tuple[list[RouteInfo], 
     return routes, others
 
 
+#: (id of the route list, path, method) -> (the list, its route): the walk asks about the
+#: same paths thousands of times (every request, every link and form of every page). The
+#: list is kept so that its id cannot be reused by another list.
+_ROUTE_OF: dict[tuple[int, str, str], tuple[list[RouteInfo], RouteInfo | None]] = {}
+
+
 def route_of(routes: list[RouteInfo], url: str, method: str) -> RouteInfo | None:
-    return next((r for r in routes if method in r.methods and r.hit_by(url, method)), None)
+    key = (id(routes), urlsplit(url).path, method)
+    found = _ROUTE_OF.get(key)
+    if found is None:
+        if len(_ROUTE_OF) > 100_000:
+            _ROUTE_OF.clear()
+        found = _ROUTE_OF[key] = (routes, next(
+            (r for r in routes if method in r.methods and r.hit_by(url, method)), None))
+    return found[1]
 
 
 def instances(info: RouteInfo, scenes: list[dict[str, str]]) -> list[dict[str, str]]:

@@ -199,7 +199,7 @@ def test_fast_commenting_gets_429(client: TestClient, database) -> None:
     make_user(database, "a@example.kg")
     sign_in(client, "a@example.kg")
     page = f"/ideas/{idea.reference}"
-    clear_of_window_edge(60)
+    clear_of_window_edge(60, client.app)
     statuses = [post(client, f"{page}/comments", page, body=f"c{i}").status_code
                 for i in range(6)]
     assert statuses == [303] * 5 + [429]
