@@ -38,6 +38,19 @@ def _open_wave(s: Session, survey: Survey, now: Any) -> SurveyWave | None:
     return next((w for w in _waves(s, survey) if services.is_open(w, now)), None)
 
 
+def _open_survey(s: Session, request: Request, now: Any) -> tuple[
+        Survey, SurveyWave, list[SurveyQuestion], list[District]]:
+    """The survey in the path, its open wave (404 when none), its questions and the
+    districts a respondent chooses from."""
+    survey = _survey(s, request.path_params["slug"])
+    wave = _open_wave(s, survey, now)
+    if wave is None:
+        raise HTTPException(404)
+    questions = services.questions_of(s, wave.id or 0)
+    districts = list(s.exec(select(District).order_by(col(District.id))).all())
+    return survey, wave, questions, districts
+
+
 def results_visible(survey: Survey, wave: SurveyWave, now: Any) -> bool:
     return now >= wave.closes_at or (survey.live_results and now >= wave.opens_at)
 
@@ -105,12 +118,7 @@ async def answer(request: Request) -> Response:
     now = request.state.now
     secret = request.app.state.settings.secret_key
     with db(request) as s:
-        survey = _survey(s, request.path_params["slug"])
-        wave = _open_wave(s, survey, now)
-        if wave is None:
-            raise HTTPException(404)
-        questions = services.questions_of(s, wave.id or 0)
-        districts = list(s.exec(select(District).order_by(col(District.id))).all())
+        survey, wave, questions, districts = _open_survey(s, request, now)
         principal = _principal(request, survey)
         if principal is None:
             return _refusal(survey, request)
@@ -169,12 +177,7 @@ async def interview(request: Request) -> Response:
     require_role(request, Role.CLERK)
     now = request.state.now
     with db(request) as s:
-        survey = _survey(s, request.path_params["slug"])
-        wave = _open_wave(s, survey, now)
-        if wave is None:
-            raise HTTPException(404)
-        questions = services.questions_of(s, wave.id or 0)
-        districts = list(s.exec(select(District).order_by(col(District.id))).all())
+        survey, wave, questions, districts = _open_survey(s, request, now)
     action = f"/surveys/{survey.slug}/interview"
     if request.method == "GET":
         return _answer_page(request, survey, wave, questions, {}, {}, districts,

@@ -135,6 +135,19 @@ def scale_of(q: SurveyQuestion) -> range:
     return range(0, 11) if q.kind == QuestionType.RATING10 else range(1, 6)
 
 
+def _check_other(q: SurveyQuestion, get: Any, out: Checked) -> str | None:
+    """The text of an "other" answer: stored beside the answer, or an error."""
+    name = f"q-{q.key}"
+    other = get(f"{name}-other").strip()
+    out.values[f"{name}-other"] = other
+    if not other:
+        return _("Say what your other answer is.")
+    if len(other) > MAX_SHORT:
+        return _("At most %(n)s characters.", n=MAX_SHORT)
+    out.answers[f"{q.key}.other"] = other
+    return None
+
+
 def check_one(q: SurveyQuestion, get: Any, getlist: Any, out: Checked) -> None:
     """Check one visible question's fields; `get(name)` / `getlist(name)` read the form."""
     name = f"q-{q.key}"
@@ -146,15 +159,8 @@ def check_one(q: SurveyQuestion, get: Any, getlist: Any, out: Checked) -> None:
         out.values[name] = raw
         if raw:
             if raw == OTHER and q.allow_other:
-                other = get(f"{name}-other").strip()
-                out.values[f"{name}-other"] = other
-                if not other:
-                    err = _("Say what your other answer is.")
-                elif len(other) > MAX_SHORT:
-                    err = _("At most %(n)s characters.", n=MAX_SHORT)
-                else:
-                    value = OTHER
-                    out.answers[f"{q.key}.other"] = other
+                err = _check_other(q, get, out)
+                value = OTHER if err is None else None
             elif raw in _option_values(q):
                 value = raw
             else:
@@ -167,14 +173,7 @@ def check_one(q: SurveyQuestion, get: Any, getlist: Any, out: Checked) -> None:
             err = _("Choose among the answers shown.")
         elif raws:
             if OTHER in raws:
-                other = get(f"{name}-other").strip()
-                out.values[f"{name}-other"] = other
-                if not other:
-                    err = _("Say what your other answer is.")
-                elif len(other) > MAX_SHORT:
-                    err = _("At most %(n)s characters.", n=MAX_SHORT)
-                else:
-                    out.answers[f"{q.key}.other"] = other
+                err = _check_other(q, get, out)
             value = sorted(raws, key=lambda v: (v == OTHER, v))
     elif kind in (QuestionType.RATING5, QuestionType.RATING10):
         raw = get(name).strip()
