@@ -60,6 +60,7 @@ def build_routes() -> list[BaseRoute]:
     from results.simulation_routes import routes as simulation_routes
     from surveys.admin import routes as survey_admin_routes
     from surveys.routes import routes as survey_routes
+    from surveys.screening import routes as survey_screening_routes
     from tracking.routes import routes as tracking_routes
     from voting.routes import routes as voting_routes
 
@@ -80,6 +81,7 @@ def build_routes() -> list[BaseRoute]:
         *prefixed("tracking", tracking_routes),
         *prefixed("surveys", survey_routes),
         *prefixed("survey_admin", survey_admin_routes),
+        *prefixed("survey_screening", survey_screening_routes),
         *prefixed("api", api_routes),
         Mount("/static", app=StaticFiles(directory=ROOT / "static", check_dir=False),
               name="static"),

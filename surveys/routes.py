@@ -19,7 +19,16 @@ from core.templating import render
 from core.web import db, read_form, redirect, require_role
 from surveys import opendata, services
 from surveys.models import Audience, Survey, SurveyQuestion, SurveyWave
-from surveys.results import MIN_CELL, cached_results, choice_values, scale_values, trends
+from surveys.results import (
+    MIN_CELL,
+    TEXT_KINDS,
+    cached_results,
+    choice_values,
+    scale_values,
+    sparkline,
+    trends,
+)
+from surveys.screening import published_texts
 
 
 def _survey(s: Session, slug: str) -> Survey:
@@ -222,10 +231,13 @@ async def results_page(request: Request) -> Response:
         result = cached_results(s, wave, now)
         visible_waves = [w for w in _waves(s, survey) if results_visible(survey, w, now)]
         trend = trends(s, survey.id or 0, {w.id or 0 for w in visible_waves})
+        texts = {q.key: published_texts(s, wave.id or 0, q.key, wave.id or 0)
+                 for q in result.questions if q.kind in TEXT_KINDS
+                 and not result.by_key[q.key].suppressed}
     return render(request, "surveys/results.html", {
         "survey": survey, "wave": wave, "r": result, "t": _text(request),
-        "waves": visible_waves, "trend": trend, "min_cell": MIN_CELL,
-        "labeller": _labeller,
+        "waves": visible_waves, "trend": trend, "min_cell": MIN_CELL, "texts": texts,
+        "labeller": _labeller, "sparkline": sparkline,
         "district_names": {d.id: d.localized("name", get_locale()) for d in result.districts},
     })
 

@@ -56,6 +56,14 @@ def questions_of(s: Session, wave_id: int) -> list[SurveyQuestion]:
                        .order_by(col(SurveyQuestion.position), col(SurveyQuestion.id))).all())
 
 
+def texts_of(questions: list[SurveyQuestion], answers: dict[str, Any]) -> list[
+        tuple[SurveyQuestion, str]]:
+    """The free-text answers (short and long text questions) of a response, in question
+    order: what a moderator screens before any is published."""
+    return [(q, str(answers[q.key])) for q in questions
+            if q.kind in (QuestionType.SHORT, QuestionType.LONG) and answers.get(q.key)]
+
+
 def is_open(wave: SurveyWave, now: datetime) -> bool:
     return wave.opens_at <= now < wave.closes_at
 
@@ -338,12 +346,14 @@ def submit(database: Database, secret: str, wave_id: int, principal: str,
                 part = s.exec(select(SurveyParticipation).where(
                     SurveyParticipation.wave_id == wave_id,
                     SurveyParticipation.pseudonym == name)).first()
+                nothing_to_screen = not texts_of(questions_of(s, wave_id), answers)
                 if part is None:
                     part = SurveyParticipation(wave_id=wave_id, pseudonym=name)
                     s.add(part)
                     s.flush()  # the unique constraint decides here
                     response = SurveyResponse(wave_id=wave_id, answers=answers,
-                                              channel=Channel.WEB, **demographics)
+                                              channel=Channel.WEB,
+                                              text_cleared=nothing_to_screen, **demographics)
                     s.add(response)
                     s.flush()
                     part.sealed = _sealer(secret, wave_id, principal).encrypt(
@@ -358,7 +368,9 @@ def submit(database: Database, secret: str, wave_id: int, principal: str,
                 found.district_id = demographics["district_id"]
                 found.age_band = demographics["age_band"]
                 found.gender = demographics["gender"]
-                found.text_cleared = False  # changed text is screened again
+                # Changed text is screened again.
+                found.text_cleared = nothing_to_screen
+                found.text_published = []
                 s.add(found)
                 return False
         except IntegrityError:
@@ -373,6 +385,7 @@ def record_interview(s: Session, wave: SurveyWave, answers: dict[str, Any],
     if channel not in (Channel.PHONE, Channel.PAPER):
         raise SurveyError(_("Choose telephone or paper."), 422)
     response = SurveyResponse(wave_id=wave.id or 0, answers=answers, channel=channel,
+                              text_cleared=not texts_of(questions_of(s, wave.id or 0), answers),
                               **demographics)
     s.add(response)
     s.flush()
