@@ -10,6 +10,7 @@ from starlette.routing import Route
 
 from contests import services
 from contests.models import Contest, Round
+from core.i18n import get_locale
 from core.templating import render
 from core.web import db
 from ideas.models import PUBLIC_STATUSES, Idea
@@ -24,7 +25,13 @@ async def home(request: Request) -> Response:
         ]
         idea_count = s.exec(select(func.count()).select_from(Idea).where(
             col(Idea.status).in_(PUBLIC_STATUSES))).one()
-    return render(request, "contests/home.html", {"rounds": rounds, "idea_count": idea_count})
+        from surveys.services import open_surveys, text_of  # the home page invites to them
+
+        surveys = open_surveys(s, now)
+    locale = get_locale()
+    return render(request, "contests/home.html", {
+        "rounds": rounds, "idea_count": idea_count, "surveys": surveys,
+        "t": lambda texts: text_of(texts, locale)})
 
 
 async def round_detail(request: Request) -> Response:

@@ -68,6 +68,14 @@ def is_open(wave: SurveyWave, now: datetime) -> bool:
     return wave.opens_at <= now < wave.closes_at
 
 
+def open_surveys(s: Session, now: datetime) -> list[tuple[Survey, SurveyWave]]:
+    """Surveys with a wave open now, with that wave (for the home page)."""
+    rows = s.exec(select(Survey, SurveyWave).where(
+        SurveyWave.survey_id == Survey.id, SurveyWave.opens_at <= now,
+        SurveyWave.closes_at > now).order_by(col(SurveyWave.closes_at))).all()
+    return [(sv, w) for sv, w in rows]
+
+
 def has_responses(s: Session, wave_id: int) -> bool:
     return s.exec(select(SurveyResponse.id).where(SurveyResponse.wave_id == wave_id)
                   .limit(1)).first() is not None

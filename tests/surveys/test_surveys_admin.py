@@ -184,3 +184,13 @@ def test_questions_lock_with_a_clear_refusal_and_a_new_wave_copies_them(
     assert post(admin, "/admin/surveys/city-2027/waves/2/questions/sat_roads/delete",
                 {"confirm": "yes"}).status_code == 303
     assert "sat_roads" not in keys(database, wave_of(database, "city-2027", 2))
+
+
+def test_surveys_are_linked_from_the_menu_footer_home_and_admin(app: Any,
+                                                               database: Database) -> None:
+    make_survey(database)
+    admin = admin_client(app, database)
+    home = admin.get("/").text
+    assert home.count('href="/surveys"') >= 3  # menu, footer, home page section
+    assert 'href="/surveys/city-2027"' in home and "Open until" in home
+    assert 'href="/admin/surveys"' in admin.get("/admin").text
