@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
@@ -96,7 +96,7 @@ async def surveys_page(request: Request) -> Response:
             except services.Taken:
                 form.errors["slug"] = _("This short name is already taken. Choose another.")
     with db(request) as s:
-        surveys = list(s.exec(select(Survey).order_by(Survey.id)).all())  # type: ignore[arg-type]
+        surveys = list(s.exec(select(Survey).order_by(col(Survey.id))).all())
         waves = {sv.id: services.waves_of(s, sv) for sv in surveys}
     return _page(request, "surveys/admin_list.html",
                  {"surveys": surveys, "waves": waves, "form": form}, [form])
@@ -132,7 +132,10 @@ async def wave_create(request: Request) -> Response:
     admin = require_role(request, Role.ADMIN)
     form, data = forms.wave_form(await read_form(request),
                                  request.app.state.settings.time_zone)
-    if data is None:
+    if data is not None:
+        with db(request) as s:
+            _overlap(form, services.waves_of(s, access_survey(s, request)), data, None)
+    if data is None or not form.ok:
         return await _survey_page(request, wave_form=form)
     with db(request, write=True) as s:
         survey = access_survey(s, request)
@@ -159,12 +162,24 @@ async def wave_edit(request: Request) -> Response:
         return await _wave_page(request)
     form, data = forms.wave_form(await read_form(request),
                                  request.app.state.settings.time_zone)
-    if data is None:
+    if data is not None:
+        with db(request) as s:
+            survey, wave = access_wave(s, request)
+            _overlap(form, services.waves_of(s, survey), data, wave.id)
+    if data is None or not form.ok:
         return await _wave_page(request, form)
     with db(request, write=True) as s:
         survey, wave = access_wave(s, request)
         services.update_wave(s, wave, data, admin.id, request.state.now)
     return redirect(request, _wave_url(survey, wave), _("The wave is saved."))
+
+
+def _overlap(form: Form, waves: list[SurveyWave], data: forms.WaveData,
+             own_id: int | None) -> None:
+    """Waves of one survey do not overlap: the survey page answers in one wave at a time."""
+    other = services.overlapping(waves, data.opens_at, data.closes_at, own_id)
+    if other is not None:
+        form.errors["opens_at"] = _("These dates overlap wave %(n)s.", n=other.number)
 
 
 def _wave_url(survey: Survey, wave: SurveyWave) -> str:
@@ -208,8 +223,8 @@ async def question_create(request: Request) -> Response:
         return await _question_page(request, survey, wave, None, form, questions)
     try:
         with db(request, write=True) as s:
-            survey, wave = access_wave(s, request)
-            services.add_question(s, wave, values, admin.id, request.state.now)
+            _survey, target = access_wave(s, request)
+            services.add_question(s, target, values, admin.id, request.state.now)
     except SurveyError as exc:
         return _locked(request, survey, wave, exc)
     return redirect(request, _wave_url(survey, wave), _("The question is added."))
@@ -234,8 +249,8 @@ async def question_edit(request: Request) -> Response:
         return await _question_page(request, survey, wave, question, form, earlier)
     try:
         with db(request, write=True) as s:
-            survey, wave, question = access_question(s, request)
-            services.update_question(s, question, values, admin.id, request.state.now)
+            _s, _w, target = access_question(s, request)
+            services.update_question(s, target, values, admin.id, request.state.now)
     except SurveyError as exc:
         return _locked(request, survey, wave, exc)
     return redirect(request, _wave_url(survey, wave), _("The question is saved."))
@@ -246,7 +261,7 @@ async def question_move(request: Request) -> Response:
     data = await read_form(request)
     direction = field_str(data, "direction", 5)
     with db(request) as s:
-        survey, wave, _question = access_question(s, request)
+        survey, wave, moved = access_question(s, request)
     if direction not in ("up", "down"):
         return redirect(request, _wave_url(survey, wave), _("Choose up or down."), "error")
     try:
@@ -256,7 +271,7 @@ async def question_move(request: Request) -> Response:
                                    request.state.now)
     except SurveyError as exc:
         return _locked(request, survey, wave, exc)
-    return redirect(request, f"{_wave_url(survey, wave)}#question-{question.key}",
+    return redirect(request, f"{_wave_url(survey, wave)}#question-{moved.key}",
                     _("The question is moved."))
 
 

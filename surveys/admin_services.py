@@ -3,7 +3,7 @@ wave's questions first checks the wave has no response yet (`check_editable`).""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -61,6 +61,16 @@ def waves_of(s: Session, survey: Survey) -> list[SurveyWave]:
                        .order_by(col(SurveyWave.number))).all())
 
 
+def overlapping(waves: list[SurveyWave], opens_at: datetime, closes_at: datetime,
+                own_id: int | None = None) -> SurveyWave | None:
+    """The first other wave whose [opens, closes) meets this one, if any."""
+    def aware(moment: datetime) -> datetime:
+        return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+    return next((w for w in waves if w.id != own_id and aware(w.opens_at) < closes_at
+                 and opens_at < aware(w.closes_at)), None)
+
+
 def add_wave(s: Session, survey: Survey, data: WaveData, admin_id: int | None,
              now: datetime) -> SurveyWave:
     """A new wave with the questions of the latest one (same keys, so trends join)."""
@@ -102,6 +112,19 @@ def add_question(s: Session, wave: SurveyWave, values: dict[str, Any], admin_id:
 def update_question(s: Session, question: SurveyQuestion, values: dict[str, Any],
                     admin_id: int | None, now: datetime) -> None:
     check_editable(s, question.wave_id)
+    later = [q for q in questions_of(s, question.wave_id)
+             if (q.show_if or {}).get("key") == question.key]
+    if later:
+        from surveys.results import choice_values
+
+        changed = SurveyQuestion(wave_id=question.wave_id, **{
+            **values, "key": question.key})
+        for q in later:
+            cond = q.show_if or {}
+            wanted = "includes" if changed.kind == "multiple" else "equals"
+            if wanted not in cond or str(cond[wanted]) not in choice_values(changed):
+                raise SurveyError(_("A later question is shown depending on this one: "
+                                    "change its condition first."))
     for name, value in values.items():
         if name != "key":
             setattr(question, name, value)

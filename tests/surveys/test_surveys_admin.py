@@ -3,7 +3,7 @@ languages, questions of every type, conditions, order, locking, waves in the cit
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlmodel import select
@@ -194,3 +194,24 @@ def test_surveys_are_linked_from_the_menu_footer_home_and_admin(app: Any,
     assert home.count('href="/surveys"') >= 3  # menu, footer, home page section
     assert 'href="/surveys/city-2027"' in home and "Open until" in home
     assert 'href="/admin/surveys"' in admin.get("/admin").text
+
+
+def test_waves_do_not_overlap_and_conditions_keep_their_target(app: Any,
+                                                              database: Database) -> None:
+    make_survey(database)  # wave 1: from yesterday for ten days
+    admin = admin_client(app, database)
+    now = utcnow()
+    from surveys.admin_forms import local
+
+    overlap = post(admin, "/admin/surveys/city-2027/waves", {
+        "opens_at": local(now + timedelta(days=2), "Asia/Bishkek"),
+        "closes_at": local(now + timedelta(days=20), "Asia/Bishkek")})
+    assert overlap.status_code == 422 and "overlap wave 1" in overlap.text
+    # improve_why is shown when "improve" includes transport: transport cannot go away.
+    base = "/admin/surveys/city-2027/waves/1/questions"
+    page = admin.get(f"{base}/improve")
+    assert page.status_code == 200 and "transport |" in page.text
+    refused = post(admin, f"{base}/improve", question(
+        kind="multiple", options="roads | Дороги | Жолдор | Roads\nwater | Вода | Суу | Water"))
+    assert refused.status_code == 303
+    assert "change its condition first" in admin.get(refused.headers["location"]).text
