@@ -157,9 +157,7 @@ def satisfied_share(result: QuestionResult, weighted: bool = False) -> float | N
     """Share satisfied: 4 or 5 on a 1-5 scale, 7 to 10 on a 0-10 scale."""
     if result.suppressed or not result.cells:
         return None
-    top = {"4", "5"} if result.question.kind == QuestionType.RATING5 else {
-        "7", "8", "9", "10"}
-    return _sum_share(result, top, weighted)
+    return _sum_share(result, _top(result.question), weighted)
 
 
 def _sum_share(result: QuestionResult, values: set[str], weighted: bool) -> float | None:
@@ -191,28 +189,32 @@ def district_breakdown(questions: list[SurveyQuestion],
                        responses: list[tuple[dict[str, Any], int | None]]) -> Breakdown:
     """Per service question and district, the share satisfied among that district's answers
     (no weights: within a district every response weighs the same) and n. A district with
-    fewer than MIN_CELL answers, or whose satisfied cells (4 and 5) are that small, gets None,
-    as the city-wide share does."""
-    by_district: defaultdict[int, list[dict[str, Any]]] = defaultdict(list)
+    fewer than MIN_CELL answers, or whose satisfied cells (4 and 5, or 7 to 10) are that
+    small, gets None, as the city-wide share does. One pass over the responses."""
+    services = [(q.key, _top(q)) for q in questions if q.service]
+    counts: dict[str, defaultdict[int, Counter[str]]] = {
+        key: defaultdict(Counter) for key, _t in services}
     for answers, d in responses:
-        if d is not None:
-            by_district[d].append(answers)
-    out: Breakdown = {}
-    for q in questions:
-        if not q.service:
+        if d is None:
             continue
-        key = q.key
+        for key, _t in services:
+            v = answers.get(key)
+            if v is not None:
+                counts[key][d][str(v)] += 1
+    out: Breakdown = {}
+    for key, top in services:
         row: dict[int, tuple[float | None, int]] = {}
-        for d, rows in by_district.items():
-            hits = [(a[key], 1.0) for a in rows if key in a]
-            n = len(hits)
-            if n < MIN_CELL:
-                row[d] = (None, n)
-                continue
-            result = QuestionResult(q, n, _cells(choice_values(q), hits, n, n, n))
-            row[d] = (satisfied_share(result), n)
+        for d, counter in counts[key].items():
+            n = sum(counter.values())
+            hidden = n < MIN_CELL or any(counter.get(v, 0) < MIN_CELL for v in top)
+            row[d] = (None if hidden else sum(counter.get(v, 0) for v in top) / n, n)
         out[key] = row
     return out
+
+
+def _top(q: SurveyQuestion) -> set[str]:
+    """The answers counted as satisfied."""
+    return {"4", "5"} if q.kind == QuestionType.RATING5 else {"7", "8", "9", "10"}
 
 
 @dataclass
