@@ -167,3 +167,38 @@ def test_a_survey_from_answering_to_published_results(browser: Any, live_server:
     failures = [f for f in axe.failures if f.where.startswith(journey.prefix)]
     assert journey.steps >= 11
     assert not failures, axe.report(failures)
+
+
+SURVEY_PAGES = ["/surveys", "/surveys/city-services-trust", "/surveys/city-services-trust/results",
+                "/surveys/city-services-trust/results?wave=1", "/admin/surveys",
+                "/admin/surveys/city-services-trust", "/admin/surveys/city-services-trust/waves/3",
+                "/admin/surveys/city-services-trust/waves/3/questions/new",
+                "/admin/surveys/city-services-trust/waves/3/questions/drivers",
+                "/admin/surveys/city-services-trust/waves/1/questions/improve",
+                "/moderation/surveys"]
+
+
+def test_survey_pages_fit_a_320_px_phone(browser: Any, live_server: str) -> None:
+    """The survey pages of the demo city (the admin sees them all) on a 320 px phone, in
+    Kyrgyz, the longest of the three languages."""
+    from tests.browser.test_phone_width import OVERFLOW
+
+    context = browser.new_context(locale="ky", extra_http_headers={"Accept-Language": "ky"},
+                                  viewport={"width": 320, "height": 640})
+    page = context.new_page()
+    try:
+        page.goto(f"{live_server}/signin")
+        page.fill("#field-email", ADMIN[0])
+        page.fill("#field-password", ADMIN[1])
+        page.click("main form button[type=submit]")
+        page.wait_for_load_state()
+        wide = {}
+        for path in SURVEY_PAGES:
+            response = page.goto(live_server + path)
+            assert response is not None and response.status == 200, path
+            measured = page.evaluate(OVERFLOW)
+            if measured["scroll"] > measured["width"] or measured["wide"]:
+                wide[path] = measured
+        assert wide == {}, wide
+    finally:
+        context.close()
