@@ -10,6 +10,7 @@ from starlette.routing import Route
 
 from contests import services
 from contests.models import Contest, Phase, Round
+from core.i18n import get_locale
 from core.templating import render
 from core.web import db
 from ideas.models import PUBLIC_STATUSES, Idea
@@ -33,12 +34,17 @@ async def home(request: Request) -> Response:
         idea_count = s.exec(select(func.count()).select_from(Idea).where(
             col(Idea.status).in_(PUBLIC_STATUSES))).one()
         newest, _total = list_public(s, IdeaFilter())
+        from surveys.services import open_surveys, text_of  # the home page invites to them
+
+        surveys = open_surveys(s, now)
+    locale = get_locale()
     acting = [(r, ACTIONS.index(Phase(r[2].phase))) for r in rounds
               if r[2] is not None and r[2].phase in ACTIONS]
     actions = [r for r, _order in sorted(acting, key=lambda pair: pair[1])]
     return render(request, "contests/home.html", {
         "rounds": rounds, "actions": actions, "idea_count": idea_count,
-        "newest": newest[:HOME_IDEAS], "now": now})
+        "newest": newest[:HOME_IDEAS], "now": now, "surveys": surveys,
+        "t": lambda texts: text_of(texts, locale)})
 
 
 async def round_detail(request: Request) -> Response:

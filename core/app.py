@@ -64,7 +64,9 @@ def build_routes() -> list[BaseRoute]:
     from moderation.routes import routes as moderation_routes
     from results.routes import routes as results_routes
     from results.simulation_routes import routes as simulation_routes
+    from surveys.admin import routes as survey_admin_routes
     from surveys.routes import routes as survey_routes
+    from surveys.screening import routes as survey_screening_routes
     from tracking.routes import routes as tracking_routes
     from voting.routes import routes as voting_routes
 
@@ -85,6 +87,8 @@ def build_routes() -> list[BaseRoute]:
         *prefixed("tracking", tracking_routes),
         *prefixed("surveys", survey_routes),
         *prefixed("opendata", opendata_routes),
+        *prefixed("survey_admin", survey_admin_routes),
+        *prefixed("survey_screening", survey_screening_routes),
         *prefixed("api", api_routes),
         Mount("/static", app=StaticFiles(directory=ROOT / "static", check_dir=False),
               name="static"),

@@ -22,6 +22,7 @@ from ideas import services as idea_services
 from ideas.models import Comment, Idea
 from moderation import queries, services
 from moderation.models import DecisionKind
+from surveys.screening import pending_count as survey_texts_waiting
 
 
 def require_moderator(request: Request) -> int:
@@ -60,6 +61,7 @@ async def queue_page(request: Request) -> Response:
             "districts": list(s.exec(select(District).order_by(col(District.id))).all()),
             "categories": list(s.exec(select(Category).order_by(col(Category.id))).all()),
             "open_reports": len(queries.open_reports(s)),
+            "survey_texts": survey_texts_waiting(s),
         }
     return render(request, "moderation/queue.html", context, block="queue")
 

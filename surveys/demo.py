@@ -28,7 +28,19 @@ def _answers(questions: list[Any], rng: random.Random, mood: float) -> dict[str,
                           for r in q.rows}
         elif q.kind == QuestionType.MULTIPLE:
             out[q.key] = sorted(rng.sample([str(o["value"]) for o in q.options], 2))
+        elif q.kind == QuestionType.LONG and "transport" in out.get("improve", []):
+            out[q.key] = rng.choice(WHY)
     return out
+
+
+#: Written answers of the demo, as a moderator would have published them.
+WHY = [
+    "Автобусы ходят редко, особенно вечером.",
+    "Маршруткалар толуп кетет, күтүү узак.",
+    "Buses are crowded and there is no timetable at the stops.",
+    "Нужны выделенные полосы для автобусов.",
+    "Кечинде автобус жок, таксиге акча кетет.",
+]
 
 
 def seed_demo_surveys(session: Session, now: datetime, districts: list[District],
@@ -44,10 +56,12 @@ def seed_demo_surveys(session: Session, now: datetime, districts: list[District]
         questions = questions_of(session, wave.id or 0)
         for i in range(per_wave):
             mood = rng.gauss(shift, 0.6)
+            answers = _answers(questions, rng, mood)
             session.add(SurveyResponse(
-                wave_id=wave.id or 0, answers=_answers(questions, rng, mood),
+                wave_id=wave.id or 0, answers=answers,
+                text_published=[k for k in ("improve_why",) if k in answers],
                 # The sample over-represents the first district, as web samples do.
                 district_id=ids[0] if rng.random() < 0.4 else rng.choice(ids),
                 age_band=rng.choice(AGE_BANDS[1:]), gender=rng.choice(GENDERS[1:]),
-                channel=Channel.PHONE if i % 6 == 0 else Channel.WEB))
+                channel=Channel.PHONE if i % 6 == 0 else Channel.WEB, text_cleared=True))
     session.flush()

@@ -127,5 +127,9 @@ class SurveyResponse(SQLModel, table=True):
     age_band: str = Field(default="", max_length=12)
     gender: str = Field(default="", max_length=12)
     channel: str = Field(default=Channel.WEB, max_length=6)
-    #: Its free text was screened by a moderator; unscreened text is never published.
+    #: Its free text was screened by a moderator (or it has none); unscreened text is never
+    #: published. A changed response is screened again.
     text_cleared: bool = False
+    #: Keys of the text answers the moderator published (the others are withheld).
+    text_published: list[Any] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False, server_default="[]"))

@@ -157,9 +157,7 @@ def satisfied_share(result: QuestionResult, weighted: bool = False) -> float | N
     """Share satisfied: 4 or 5 on a 1-5 scale, 7 to 10 on a 0-10 scale."""
     if result.suppressed or not result.cells:
         return None
-    top = {"4", "5"} if result.question.kind == QuestionType.RATING5 else {
-        "7", "8", "9", "10"}
-    return _sum_share(result, top, weighted)
+    return _sum_share(result, _top(result.question), weighted)
 
 
 def _sum_share(result: QuestionResult, values: set[str], weighted: bool) -> float | None:
@@ -183,6 +181,42 @@ def trust_index(result: QuestionResult, weighted: bool = False) -> float | None:
     return round(100 * (trusting - distrusting), 1)
 
 
+#: Share satisfied per district: {question key: {district id: (share or None, n)}}.
+Breakdown = dict[str, dict[int, tuple[float | None, int]]]
+
+
+def district_breakdown(questions: list[SurveyQuestion],
+                       responses: list[tuple[dict[str, Any], int | None]]) -> Breakdown:
+    """Per service question and district, the share satisfied among that district's answers
+    (no weights: within a district every response weighs the same) and n. A district with
+    fewer than MIN_CELL answers, or whose satisfied cells (4 and 5, or 7 to 10) are that
+    small, gets None, as the city-wide share does. One pass over the responses."""
+    services = [(q.key, _top(q)) for q in questions if q.service]
+    counts: dict[str, defaultdict[int, Counter[str]]] = {
+        key: defaultdict(Counter) for key, _t in services}
+    for answers, d in responses:
+        if d is None:
+            continue
+        for key, _t in services:
+            v = answers.get(key)
+            if v is not None:
+                counts[key][d][str(v)] += 1
+    out: Breakdown = {}
+    for key, top in services:
+        row: dict[int, tuple[float | None, int]] = {}
+        for d, counter in counts[key].items():
+            n = sum(counter.values())
+            hidden = n < MIN_CELL or any(counter.get(v, 0) < MIN_CELL for v in top)
+            row[d] = (None if hidden else sum(counter.get(v, 0) for v in top) / n, n)
+        out[key] = row
+    return out
+
+
+def _top(q: SurveyQuestion) -> set[str]:
+    """The answers counted as satisfied."""
+    return {"4", "5"} if q.kind == QuestionType.RATING5 else {"7", "8", "9", "10"}
+
+
 @dataclass
 class WaveResults:
     wave: SurveyWave
@@ -194,6 +228,7 @@ class WaveResults:
     sample: Counter[int | None]
     services: list[tuple[SurveyQuestion, float | None, float | None]]
     trust: list[tuple[SurveyQuestion, float | None, float | None]]
+    by_district: Breakdown = field(default_factory=dict)
 
 
 def population_of(s: Session) -> tuple[list[District], dict[int, int]]:
@@ -215,7 +250,8 @@ def wave_results(s: Session, wave: SurveyWave) -> WaveResults:
     trust = [(q, trust_index(by_key[q.key]), trust_index(by_key[q.key], True))
              for q in questions if q.trust]
     return WaveResults(wave, len(responses), questions, by_key,
-                       district_weights(population, sample), districts, sample, services, trust)
+                       district_weights(population, sample), districts, sample, services, trust,
+                       district_breakdown(questions, responses))
 
 
 def trends(s: Session, survey_id: int, visible_wave_ids: set[int]) -> list[dict[str, Any]]:
@@ -233,7 +269,30 @@ def trends(s: Session, survey_id: int, visible_wave_ids: set[int]) -> list[dict[
         for q, _u, weighted in r.trust:
             table.setdefault(q.key, {"question": q, "kind": "trust", "waves": {}})
             table[q.key]["waves"][w.number] = weighted
+        for q in r.questions:  # other ratings (overall satisfaction): share satisfied
+            if q.key in table or q.trust or q.kind not in (QuestionType.RATING5,
+                                                           QuestionType.RATING10):
+                continue
+            share = satisfied_share(r.by_key[q.key], True)
+            table.setdefault(q.key, {"question": q, "kind": "satisfied", "waves": {}})
+            table[q.key]["waves"][w.number] = None if share is None else 100 * share
+    numbers = [w.number for w in waves if w.id in visible_wave_ids]
+    for row in table.values():
+        row["series"] = [row["waves"].get(n) for n in numbers]
     return list(table.values())
+
+
+def sparkline(values: list[float | None], kind: str, width: int = 120,
+              height: int = 28) -> str:
+    """SVG polyline points of a trend (0..100 for shares, -100..100 for the trust index);
+    a wave without a figure breaks nothing: it is skipped."""
+    low, high = (-100.0, 100.0) if kind == "trust" else (0.0, 100.0)
+    if len(values) < 2:
+        return ""
+    step = width / (len(values) - 1)
+    points = [f"{i * step:.1f},{height - (v - low) / (high - low) * height:.1f}"
+              for i, v in enumerate(values) if v is not None]
+    return " ".join(points)
 
 
 _CACHE: dict[int, tuple[tuple[int, int, int], WaveResults]] = {}

@@ -19,7 +19,16 @@ from core.templating import render
 from core.web import db, read_form, redirect, require_role
 from surveys import opendata, services
 from surveys.models import Audience, Survey, SurveyQuestion, SurveyWave
-from surveys.results import MIN_CELL, cached_results, choice_values, scale_values, trends
+from surveys.results import (
+    MIN_CELL,
+    TEXT_KINDS,
+    cached_results,
+    choice_values,
+    scale_values,
+    sparkline,
+    trends,
+)
+from surveys.screening import published_texts
 
 
 def _survey(s: Session, slug: str) -> Survey:
@@ -36,6 +45,19 @@ def _waves(s: Session, survey: Survey) -> list[SurveyWave]:
 
 def _open_wave(s: Session, survey: Survey, now: Any) -> SurveyWave | None:
     return next((w for w in _waves(s, survey) if services.is_open(w, now)), None)
+
+
+def _open_survey(s: Session, request: Request, now: Any) -> tuple[
+        Survey, SurveyWave, list[SurveyQuestion], list[District]]:
+    """The survey in the path, its open wave (404 when none), its questions and the
+    districts a respondent chooses from."""
+    survey = _survey(s, request.path_params["slug"])
+    wave = _open_wave(s, survey, now)
+    if wave is None:
+        raise HTTPException(404)
+    questions = services.questions_of(s, wave.id or 0)
+    districts = list(s.exec(select(District).order_by(col(District.id))).all())
+    return survey, wave, questions, districts
 
 
 def results_visible(survey: Survey, wave: SurveyWave, now: Any) -> bool:
@@ -105,12 +127,7 @@ async def answer(request: Request) -> Response:
     now = request.state.now
     secret = request.app.state.settings.secret_key
     with db(request) as s:
-        survey = _survey(s, request.path_params["slug"])
-        wave = _open_wave(s, survey, now)
-        if wave is None:
-            raise HTTPException(404)
-        questions = services.questions_of(s, wave.id or 0)
-        districts = list(s.exec(select(District).order_by(col(District.id))).all())
+        survey, wave, questions, districts = _open_survey(s, request, now)
         principal = _principal(request, survey)
         if principal is None:
             return _refusal(survey, request)
@@ -169,12 +186,7 @@ async def interview(request: Request) -> Response:
     require_role(request, Role.CLERK)
     now = request.state.now
     with db(request) as s:
-        survey = _survey(s, request.path_params["slug"])
-        wave = _open_wave(s, survey, now)
-        if wave is None:
-            raise HTTPException(404)
-        questions = services.questions_of(s, wave.id or 0)
-        districts = list(s.exec(select(District).order_by(col(District.id))).all())
+        survey, wave, questions, districts = _open_survey(s, request, now)
     action = f"/surveys/{survey.slug}/interview"
     if request.method == "GET":
         return _answer_page(request, survey, wave, questions, {}, {}, districts,
@@ -219,10 +231,13 @@ async def results_page(request: Request) -> Response:
         result = cached_results(s, wave, now)
         visible_waves = [w for w in _waves(s, survey) if results_visible(survey, w, now)]
         trend = trends(s, survey.id or 0, {w.id or 0 for w in visible_waves})
+        texts = {q.key: published_texts(s, wave.id or 0, q.key, wave.id or 0)
+                 for q in result.questions if q.kind in TEXT_KINDS
+                 and not result.by_key[q.key].suppressed}
     return render(request, "surveys/results.html", {
         "survey": survey, "wave": wave, "r": result, "t": _text(request),
-        "waves": visible_waves, "trend": trend, "min_cell": MIN_CELL,
-        "labeller": _labeller,
+        "waves": visible_waves, "trend": trend, "min_cell": MIN_CELL, "texts": texts,
+        "labeller": _labeller, "sparkline": sparkline,
         "district_names": {d.id: d.localized("name", get_locale()) for d in result.districts},
     })
 

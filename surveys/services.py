@@ -56,8 +56,24 @@ def questions_of(s: Session, wave_id: int) -> list[SurveyQuestion]:
                        .order_by(col(SurveyQuestion.position), col(SurveyQuestion.id))).all())
 
 
+def texts_of(questions: list[SurveyQuestion], answers: dict[str, Any]) -> list[
+        tuple[SurveyQuestion, str]]:
+    """The free-text answers (short and long text questions) of a response, in question
+    order: what a moderator screens before any is published."""
+    return [(q, str(answers[q.key])) for q in questions
+            if q.kind in (QuestionType.SHORT, QuestionType.LONG) and answers.get(q.key)]
+
+
 def is_open(wave: SurveyWave, now: datetime) -> bool:
     return wave.opens_at <= now < wave.closes_at
+
+
+def open_surveys(s: Session, now: datetime) -> list[tuple[Survey, SurveyWave]]:
+    """Surveys with a wave open now, with that wave (for the home page)."""
+    rows = s.exec(select(Survey, SurveyWave).where(
+        SurveyWave.survey_id == Survey.id, SurveyWave.opens_at <= now,
+        SurveyWave.closes_at > now).order_by(col(SurveyWave.closes_at))).all()
+    return [(sv, w) for sv, w in rows]
 
 
 def has_responses(s: Session, wave_id: int) -> bool:
@@ -135,6 +151,19 @@ def scale_of(q: SurveyQuestion) -> range:
     return range(0, 11) if q.kind == QuestionType.RATING10 else range(1, 6)
 
 
+def _check_other(q: SurveyQuestion, get: Any, out: Checked) -> str | None:
+    """The text of an "other" answer: stored beside the answer, or an error."""
+    name = f"q-{q.key}"
+    other = get(f"{name}-other").strip()
+    out.values[f"{name}-other"] = other
+    if not other:
+        return _("Say what your other answer is.")
+    if len(other) > MAX_SHORT:
+        return _("At most %(n)s characters.", n=MAX_SHORT)
+    out.answers[f"{q.key}.other"] = other
+    return None
+
+
 def check_one(q: SurveyQuestion, get: Any, getlist: Any, out: Checked) -> None:
     """Check one visible question's fields; `get(name)` / `getlist(name)` read the form."""
     name = f"q-{q.key}"
@@ -146,15 +175,8 @@ def check_one(q: SurveyQuestion, get: Any, getlist: Any, out: Checked) -> None:
         out.values[name] = raw
         if raw:
             if raw == OTHER and q.allow_other:
-                other = get(f"{name}-other").strip()
-                out.values[f"{name}-other"] = other
-                if not other:
-                    err = _("Say what your other answer is.")
-                elif len(other) > MAX_SHORT:
-                    err = _("At most %(n)s characters.", n=MAX_SHORT)
-                else:
-                    value = OTHER
-                    out.answers[f"{q.key}.other"] = other
+                err = _check_other(q, get, out)
+                value = OTHER if err is None else None
             elif raw in _option_values(q):
                 value = raw
             else:
@@ -167,14 +189,7 @@ def check_one(q: SurveyQuestion, get: Any, getlist: Any, out: Checked) -> None:
             err = _("Choose among the answers shown.")
         elif raws:
             if OTHER in raws:
-                other = get(f"{name}-other").strip()
-                out.values[f"{name}-other"] = other
-                if not other:
-                    err = _("Say what your other answer is.")
-                elif len(other) > MAX_SHORT:
-                    err = _("At most %(n)s characters.", n=MAX_SHORT)
-                else:
-                    out.answers[f"{q.key}.other"] = other
+                err = _check_other(q, get, out)
             value = sorted(raws, key=lambda v: (v == OTHER, v))
     elif kind in (QuestionType.RATING5, QuestionType.RATING10):
         raw = get(name).strip()
@@ -339,12 +354,14 @@ def submit(database: Database, secret: str, wave_id: int, principal: str,
                 part = s.exec(select(SurveyParticipation).where(
                     SurveyParticipation.wave_id == wave_id,
                     SurveyParticipation.pseudonym == name)).first()
+                nothing_to_screen = not texts_of(questions_of(s, wave_id), answers)
                 if part is None:
                     part = SurveyParticipation(wave_id=wave_id, pseudonym=name)
                     s.add(part)
                     s.flush()  # the unique constraint decides here
                     response = SurveyResponse(wave_id=wave_id, answers=answers,
-                                              channel=Channel.WEB, **demographics)
+                                              channel=Channel.WEB,
+                                              text_cleared=nothing_to_screen, **demographics)
                     s.add(response)
                     s.flush()
                     part.sealed = _sealer(secret, wave_id, principal).encrypt(
@@ -359,7 +376,9 @@ def submit(database: Database, secret: str, wave_id: int, principal: str,
                 found.district_id = demographics["district_id"]
                 found.age_band = demographics["age_band"]
                 found.gender = demographics["gender"]
-                found.text_cleared = False  # changed text is screened again
+                # Changed text is screened again.
+                found.text_cleared = nothing_to_screen
+                found.text_published = []
                 s.add(found)
                 return False
         except IntegrityError:
@@ -374,6 +393,7 @@ def record_interview(s: Session, wave: SurveyWave, answers: dict[str, Any],
     if channel not in (Channel.PHONE, Channel.PAPER):
         raise SurveyError(_("Choose telephone or paper."), 422)
     response = SurveyResponse(wave_id=wave.id or 0, answers=answers, channel=channel,
+                              text_cleared=not texts_of(questions_of(s, wave.id or 0), answers),
                               **demographics)
     s.add(response)
     s.flush()

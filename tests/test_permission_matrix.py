@@ -205,19 +205,29 @@ def build_world(database: Database, settings: Settings,
                     fill["project_photo"] = _progress_photo(s, settings, admitted.id or 0,
                                                             people["admin"], now)
         fills[phase] = fill
-    _surveys(database, now)
+    response_id = _surveys(database, now)
+    for fill in fills.values():
+        fill["survey_response"] = response_id
     return {"people": people, "fills": fills}
 
 
-def _surveys(database: Database, now: Any) -> None:
-    """An open survey for accounts and a closed one whose results are published."""
+def _surveys(database: Database, now: Any) -> int:
+    """An open survey for accounts and a closed one whose results are published; the closed
+    one has a response whose written answer waits for screening (its id is returned; the
+    open survey has none, so its questions can still be edited)."""
+    from surveys.models import SurveyResponse
     from surveys.template import create_city_services_survey
 
     with database.session(write=True) as s:
         create_city_services_survey(s, "survey-open", (now - timedelta(days=1),
                                                        now + timedelta(days=9)))
-        create_city_services_survey(s, "survey-closed", (now - timedelta(days=9),
-                                                         now - timedelta(days=1)))
+        _closed, wave = create_city_services_survey(s, "survey-closed", (
+            now - timedelta(days=9), now - timedelta(days=1)))
+        response = SurveyResponse(wave_id=wave.id or 0, answers={
+            "improve": ["transport"], "improve_why": f"Why {HOSTILE}"})
+        s.add(response)
+        s.flush()
+        return response.id or 0
 
 
 def clients(app: Any, database: Database, settings: Settings,

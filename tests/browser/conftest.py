@@ -56,7 +56,8 @@ def live_server(live_var: Path, live_database_url: str) -> Iterator[str]:
     shaar = [sys.executable, "-m", "core.cli"]
     subprocess.run([*shaar, "migrate"], env=env, check=True, capture_output=True, cwd=ROOT)
     subprocess.run([*shaar, "seed-demo"], env=env, check=True, capture_output=True, cwd=ROOT)
-    port = free_port()
+    # LIVE_PORT pins the port (for machines where only some ports may be used).
+    port = int(os.environ.get("LIVE_PORT") or free_port())
     env["BASE_URL"] = f"http://127.0.0.1:{port}"
     log = (var / "server.log").open("w")
     process = subprocess.Popen([*shaar, "serve", "--port", str(port)], env=env, cwd=ROOT,

@@ -126,6 +126,7 @@ def seed_world(database: Any, upload_dir: Path) -> tuple[list[dict[str, str]], d
                   "name": stored, "code": "0" * 64,
                   # The demo city's survey (surveys/demo.py): waves 1 and 2 closed, 3 open.
                   "slug": "city-services-trust", "number": "1", "fmt": "responses.csv",
+                  "key": "sat_transport", "response_id": "1",
                   # Any other path under /api/v1/ (a problem+json 404).
                   "rest": "nothing-here"}
         scenes = []
