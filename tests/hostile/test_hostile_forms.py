@@ -9,6 +9,8 @@ import time
 from collections import defaultdict
 from typing import Any
 
+import pytest
+
 from tests.helpers import HOSTILE
 from tests.hostile.conftest import World
 from tests.hostile.walker import (
@@ -191,6 +193,8 @@ class FormWalk:
                            headers={"content-type": content_type, "x-csrf-token": token})
 
 
+# It walks every form of every page: minutes on a loaded 2-core machine.
+@pytest.mark.timeout(1200)
 def test_every_form_survives_hostile_values(world: World) -> None:
     started = time.monotonic()
     routes, _others = route_table()

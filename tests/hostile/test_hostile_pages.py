@@ -6,6 +6,8 @@ from __future__ import annotations
 import time
 from collections import defaultdict
 
+import pytest
+
 from tests.helpers import HOSTILE
 from tests.hostile.conftest import World
 from tests.hostile.walker import (
@@ -42,6 +44,8 @@ def test_the_route_table_is_walkable() -> None:
     assert len(NAUGHTY) > 400
 
 
+# It walks every form of every page: minutes on a loaded 2-core machine.
+@pytest.mark.timeout(1200)
 def test_every_page_survives_hostile_query_and_path_values(world: World) -> None:
     started = time.monotonic()
     routes, _others = route_table()
