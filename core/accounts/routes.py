@@ -318,7 +318,7 @@ async def account_verify(request: Request) -> Response:
         ratelimit.record_hit(s, key, settings.signin_rate_limit, now)
         person = s.get(User, user.id)
         ok = bool(id_number) and person is not None and services.claim_census(
-            s, person, settings.census_salt, id_number, now)
+            s, person, settings.census_salt, id_number, now, settings.secret_key)
     if not ok:
         return redirect(request, "/account", _("This ID number is not on the city's resident "
                                                "list, or it already verified another account."),
