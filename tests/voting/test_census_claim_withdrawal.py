@@ -15,8 +15,8 @@ from sqlmodel import select
 from contests.models import Phase, RoundPhase
 from core.models import utcnow
 from core.settings import ROOT
-from tests.voting.test_paper_census import KEY, Person, _current_ballots, _staff
 from tests.voting.factories import make_voting_round
+from tests.voting.test_paper_census import KEY, Person, _current_ballots, _staff
 from voting.models import Ballot, Channel, Participation
 from voting.services import Voter, pseudonym
 from voting.verify import export, verify_round

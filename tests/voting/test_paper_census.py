@@ -20,7 +20,7 @@ from voting import admin_services
 from voting.models import Ballot, Channel, PaperEntry, Participation
 from voting.routes import voter_of
 from voting.services import Voter, VoteRefused, ballot_key, cast_ballot, pseudonym
-from voting.verify import export, verify_round
+from voting.verify import verify_round
 
 KEY = ballot_key(SECRET)
 
