@@ -175,3 +175,28 @@ def test_a_census_claim_and_an_online_cast_at_once_leave_one_ballot(database) ->
     assert [p.counted() for p in people] == [1] * len(people)
     with database.session() as s:
         assert verify_round(s, setup.round.id).ok
+
+
+def test_the_voter_sees_why_a_withdrawn_receipt_no_longer_counts_and_a_holder_does_not(
+        client, database) -> None:
+    from tests.helpers import sign_in
+    from voting.models import BallotLogEntry
+
+    setup = make_voting_round(database, kind="approval", verified_only=True)
+    staff = _staff(database)
+    person = Person(database, setup, 5)
+    for step in ("verify", "paper1", "paper2", "online", "claim"):
+        person.run(step, staff)
+    with database.session() as s:
+        online = s.exec(select(Ballot).where(
+            Ballot.pseudonym == _alias(person, Channel.ONLINE))).one()
+        code = s.exec(select(BallotLogEntry.entry_hash).where(
+            BallotLogEntry.seq == online.log_seq)).one()
+    public = client.get(f"/receipts?code={code}")
+    assert "published when voting closes" in public.text and "withdrawn" not in public.text
+    sign_in(client, "p5@example.kg")
+    own = client.get(f"/receipts/{code}", headers={"Accept-Language": "en"})
+    assert own.status_code == 200 and "on the other channel" in own.text
+    _close(database, setup)
+    after = client.get(f"/receipts?code={code}", headers={"Accept-Language": "en"})
+    assert "counted first, and it was withdrawn" in after.text
