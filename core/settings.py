@@ -66,6 +66,7 @@ class Settings:
     reset_rate_limit: str = "5/3600"
     comment_rate_limit: str = "5/60"
     cast_rate_limit: str = "30/3600"
+    upload_rate_limit: str = "40/3600"
     report_hide_threshold: int = 3
     trust_proxy_headers: bool = False
     results_signing_key: Path = ROOT / "var" / "results_signing_key.pem"
@@ -128,6 +129,7 @@ class Settings:
             "reset_rate_limit": _rate(env, "RESET_RATE_LIMIT", "5/3600"),
             "comment_rate_limit": _rate(env, "COMMENT_RATE_LIMIT", "5/60"),
             "cast_rate_limit": _rate(env, "CAST_RATE_LIMIT", "30/3600"),
+            "upload_rate_limit": _rate(env, "UPLOAD_RATE_LIMIT", "40/3600"),
             "report_hide_threshold": _int(env, "REPORT_HIDE_THRESHOLD", 3) or 1,
             "trust_proxy_headers": _bool(env, "TRUST_PROXY_HEADERS", False),
             "results_signing_key": Path(env.get("RESULTS_SIGNING_KEY")

@@ -74,7 +74,8 @@ def main():
         elif found.get("counts", not later):
             state = " (it counts)"
         else:
-            state = " (it does not count: a later ballot of the same voter counts)"
+            state = (" (it does not count: a later ballot of the same voter counts, or it was"
+                     " withdrawn because the same person's ballot on another channel counts)")
         print(f"your receipt is entry {found['seq']}{state}")
     if log.get("closed"):
         counted = sum(1 for e in log["entries"] if e.get("counts"))

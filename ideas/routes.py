@@ -15,6 +15,7 @@ from starlette.routing import Route
 
 from contests.models import Category, Round, RoundPot
 from contests.services import current_phase
+from core import ratelimit
 from core.forms import Form
 from core.i18n import gettext as _
 from core.models import District
@@ -119,6 +120,27 @@ def _files(data: FormData, name: str) -> list[UploadFile]:
     return [f for f in data.getlist(name) if isinstance(f, UploadFile) and f.filename]
 
 
+def _upload_limited(request: Request, data: FormData, user_id: int) -> bool:
+    """Count this form's files against the account's upload rate (UPLOAD_RATE_LIMIT); True
+    when the account is over it (then nothing is counted, read or decoded)."""
+    count = len(_files(data, "photos")) + len(_files(data, "documents"))
+    if not count:
+        return False
+    spec, key = request.app.state.settings.upload_rate_limit, f"upload:{user_id}"
+    with db(request, write=True) as s:
+        if ratelimit.is_limited(s, key, spec, request.state.now):
+            return True
+        for _file in range(count):
+            ratelimit.record_hit(s, key, spec, request.state.now)
+    return False
+
+
+def _upload_refused(request: Request, context: dict[str, object], form: Form) -> Response:
+    form.errors["photos"] = _("You have uploaded many files in a short time. Please wait a "
+                              "while and try again.")
+    return _form_page(request, context, form, 429)
+
+
 async def _store_files(request: Request, data: FormData, form: Form,
                        existing: tuple[int, int], user_id: int) -> list[uploads.StoredFile]:
     """Check counts and quota, then store the uploads. Errors land in `form.errors`."""
@@ -213,6 +235,8 @@ async def _save_new(request: Request, data: FormData, round_: Round, user_id: in
             form.errors["title"] = _("You can propose at most %(n)s ideas a day in this round. "
                                      "Please come back tomorrow.", n=round_.max_ideas_per_day)
             return _form_page(request, context, form, 429)
+    if form.ok and _upload_limited(request, data, user_id):
+        return _upload_refused(request, context, form)
     stored = await _store_files(request, data, form, (0, 0), user_id) if form.ok else []
     if not form.ok:
         return _form_page(request, context, form, 422)
@@ -277,6 +301,8 @@ async def _save_edit(request: Request, data: FormData, idea: Idea, user_id: int,
     assert isinstance(attachments, list)
     existing = (sum(a.kind == "image" for a in attachments),
                 sum(a.kind == "document" for a in attachments))
+    if form.ok and _upload_limited(request, data, user_id):
+        return _upload_refused(request, context, form)
     stored = await _store_files(request, data, form, existing, user_id) if form.ok else []
     if not form.ok:
         return _form_page(request, context, form, 422)

@@ -249,8 +249,25 @@ def store_image_bytes(upload_dir: Path, data: bytes, content_type: str, name: st
     return _store_image(upload_dir, data, content_type, name)
 
 
+def check_declared_size(data: bytes, pil_format: str) -> None:
+    """Refuse a photo whose header declares more than MAX_PIXELS, decoding nothing (Pillow
+    reads only the header until `load`). Raises UploadRejected("too_many_pixels" or
+    "corrupt"). Cheap: runs before a decode slot is taken, so bombs never queue for one."""
+    try:
+        with Image.open(BytesIO(data), formats=[pil_format]) as img:
+            width, height = img.size
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise UploadRejected("too_many_pixels") from None
+    except Exception as exc:
+        log.info("upload refused as corrupt: %r", exc)
+        raise UploadRejected("corrupt") from None
+    if width * height > MAX_PIXELS:
+        raise UploadRejected("too_many_pixels")
+
+
 def _store_image(upload_dir: Path, data: bytes, content_type: str, name: str) -> StoredFile:
     pil_format, ext, _allowed = TYPES[content_type]
+    check_declared_size(data, pil_format)
     with _DECODE_SLOTS:
         main, thumb, width, height = _reencode(data, pil_format)
     stored = _write_new(upload_dir, ext, main)

@@ -15,6 +15,7 @@ from contests.services import is_phase_open
 from core.audit import record
 from core.models import CensusEntry
 from voting import ballots
+from voting import withdrawal as _withdrawal  # noqa: F401  (registers the census-claim hook)
 from voting.forms import VotingSettings
 from voting.models import (
     Ballot,
@@ -110,6 +111,7 @@ def enter_paper(s: Session, round_: Round, serial: str, clerk_id: int, pot_id: i
     flags the sheet for an admin when they differ ("mismatch"). Raises VoteRefused (voting
     closed, invalid ballot, the person voted online) or PaperRefused."""
     assert round_.id is not None
+    lock_census(s, [id_hash])
     lock_round(s, round_.id)
     ballot = pot_ballot(s, round_.id, pot_id)
     if ballot is None:
@@ -147,6 +149,14 @@ def enter_paper(s: Session, round_: Round, serial: str, clerk_id: int, pot_id: i
     return SheetStatus.COUNTED, receipt
 
 
+def lock_census(s: Session, id_hashes: list[str]) -> None:
+    """Lock these census entries (in hash order) before the round: the lock order of a
+    census claim too (core/accounts), so a reading and a claim of one ID never deadlock."""
+    for id_hash in sorted(set(id_hashes)):
+        s.exec(select(CensusEntry.id).where(CensusEntry.id_hash == id_hash)
+               .with_for_update()).first()
+
+
 def check_paper_voter(s: Session, round_id: int, district_id: int | None, id_hash: str) -> None:
     """Raises VoteRefused unless this ID may vote on paper in a pot of `district_id` (None:
     city-wide) and has not voted online. Call with the round locked.
@@ -156,8 +166,9 @@ def check_paper_voter(s: Session, round_id: int, district_id: int | None, id_has
     have taken part online: neither an online participation carrying this ID hash nor one
     of the account that claimed this census entry (an account verified by an admin, which
     voted online and claimed its census entry afterwards, has no ID hash on its
-    participation): "other_channel". The census row is locked, so that a claim of the same
-    entry waits for this reading."""
+    participation): "other_channel". The caller locked the census row before the round
+    (`lock_census`), so that a claim of the same entry waits for this reading, or this
+    reading for the claim."""
     entry = s.exec(select(CensusEntry).where(CensusEntry.id_hash == id_hash)
                    .with_for_update()).first()
     if entry is None or (district_id is not None and entry.district_id != district_id):
@@ -194,6 +205,8 @@ def resolve_sheet(s: Session, round_: Round, sheet: PaperSheet, entry_id: int | 
     """An admin, looking at the paper, counts one reading of a mismatched sheet, or voids it
     (`entry_id` None). Raises PaperRefused("status") unless the sheet is mismatched."""
     assert round_.id is not None
+    lock_census(s, list(s.exec(select(PaperEntry.id_hash)
+                               .where(PaperEntry.sheet_id == sheet.id)).all()))
     lock_round(s, round_.id)
     s.refresh(sheet)
     if sheet.status != SheetStatus.MISMATCH:

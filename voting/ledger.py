@@ -10,6 +10,11 @@ the standard library only; a test keeps the two in step.
 ``supersedes`` is empty: the log never says which entry a re-vote replaces (see
 docs/privacy.md). Logs written before 2027 may carry the seq of the replaced entry there, and
 still verify.
+
+A **withdrawal** entry (one person's ballot on another channel counted first, found out
+when they claimed their census entry later) has the same fields; its commitment is
+``SHA-256("shaar-withdrawal|" round "|" pot "|" seq of the withdrawn entry "|" that ballot's
+salt)``, which only the holder of the stored ballot can link to the entry it withdraws.
 """
 
 from __future__ import annotations
@@ -57,6 +62,11 @@ def hour_text(moment: datetime) -> str:
 
 def commitment(round_id: int, pot_id: int, content: str, salt: str) -> str:
     text = f"shaar-ballot|{round_id}|{pot_id}|{content}|{salt}"
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def withdrawal_commitment(round_id: int, pot_id: int, seq: int, salt: str) -> str:
+    text = f"shaar-withdrawal|{round_id}|{pot_id}|{seq}|{salt}"
     return hashlib.sha256(text.encode()).hexdigest()
 
 

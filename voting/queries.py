@@ -120,6 +120,19 @@ def is_superseded(s: Session, entry: BallotLogEntry) -> bool:
         col(Ballot.is_current).is_(None))).one() > 0
 
 
+def is_withdrawn(s: Session, entry: BallotLogEntry) -> bool:
+    """Whether this entry's ballot was withdrawn because the same person's ballot on another
+    channel counted first (a withdrawal entry commits to it; see voting/withdrawal.py)."""
+    ballot = s.exec(select(Ballot).where(Ballot.round_id == entry.round_id,
+                                         Ballot.log_seq == entry.seq)).first()
+    if ballot is None or ballot.is_current:
+        return False
+    mark = ledger.withdrawal_commitment(entry.round_id, ballot.pot_id, entry.seq, ballot.salt)
+    return s.exec(select(func.count()).select_from(BallotLogEntry).where(
+        BallotLogEntry.round_id == entry.round_id,
+        BallotLogEntry.commitment == mark)).one() > 0
+
+
 def counted_seqs(s: Session, round_id: int) -> set[int]:
     """The log entries whose ballot counts (each voter's latest in each pot)."""
     return set(s.exec(select(Ballot.log_seq).where(Ballot.round_id == round_id,

@@ -216,16 +216,19 @@ async def receipt_page(request: Request) -> Response:
             raise HTTPException(404)
         ballot = queries.pot_ballot(s, round_.id, mine.pot_id)
         superseded = queries.is_superseded(s, entry)
+        withdrawn = superseded and queries.is_withdrawn(s, entry)
     marks = ballots.loads(mine.content)
     return render(request, "voting/receipt.html", {
         "entry": entry, "round": round_, "ballot": ballot, "marks": marks,
-        "ranking": ballots.ranking(marks), "superseded": superseded}, headers=NO_STORE)
+        "ranking": ballots.ranking(marks), "superseded": superseded,
+        "withdrawn": withdrawn}, headers=NO_STORE)
 
 
 async def receipt_check(request: Request) -> Response:
     """Public: is this receipt in a log; once voting closed, does it count?"""
     code = request.query_params.get("code", "")[:100]
     found, superseded, closed, count, round_ = None, False, False, 0, None
+    withdrawn = False
     if code:
         with db(request) as s:
             found = queries.find_receipt(s, code)
@@ -234,10 +237,12 @@ async def receipt_check(request: Request) -> Response:
                 # whether it still counts only once nobody can change their vote any more.
                 closed = queries.voting_closed(s, found.round_id, request.state.now)
                 superseded = closed and queries.is_superseded(s, found)
+                withdrawn = superseded and queries.is_withdrawn(s, found)
                 count, _head = queries.log_head(s, found.round_id)
                 round_ = s.get(Round, found.round_id)
     return render(request, "voting/check.html", {"code": code, "found": found, "round": round_,
                                                  "superseded": superseded, "closed": closed,
+                                                 "withdrawn": withdrawn,
                                                  "count": count})
 
 

@@ -13,6 +13,7 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
+from dataclasses import replace as _evolve
 from datetime import datetime
 from typing import Any
 
@@ -22,6 +23,7 @@ from sqlmodel import Session, col, select
 
 from contests.models import Phase, Round
 from contests.services import is_phase_open
+from core.models import CensusEntry
 from voting import ballots, ledger
 from voting.ballots import Marks, Problem
 from voting.models import (
@@ -103,6 +105,17 @@ def check_voter(voting: RoundVoting, ballot: PotBallot, voter: Voter, age_ok: bo
         raise VoteRefused("age")
 
 
+def _with_census_claim(s: Session, voter: Voter) -> Voter:
+    """The voter's ID hash as of now, read under the round lock: the caller built `voter`
+    before taking it, and a census claim that committed since must be seen (else the online
+    cast records no ID hash and a paper ballot of the same ID can also count)."""
+    if voter.channel != Channel.ONLINE or voter.id_hash is not None or voter.person_id is None:
+        return voter
+    claimed = s.exec(select(CensusEntry.id_hash)
+                     .where(CensusEntry.claimed_by_id == voter.person_id)).first()
+    return voter if claimed is None else _evolve(voter, id_hash=claimed)
+
+
 def _participate(s: Session, round_id: int, voter: Voter, now: datetime) -> None:
     """Record that the voter took part; refuse a second channel for the same person (known
     by the salted hash of their ID number, from the census for online voters)."""
@@ -151,6 +164,7 @@ def cast_ballot(s: Session, round_: Round, pot_id: int, voter: Voter, marks: Mar
     assert round_.id is not None
     if voting is None or voting.round_id != round_.id:
         voting = lock_round(s, round_.id)
+    voter = _with_census_claim(s, voter)
     if ballot is None or ballot.pot.id != pot_id or ballot.pot.round_id != round_.id:
         ballot = pot_ballot(s, round_.id, pot_id, for_cast=True)
     if voting is None or ballot is None:

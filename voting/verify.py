@@ -15,7 +15,8 @@ from voting.queries import counted_seqs, log_entries, voting_closed
 def verify_round(s: Session, round_id: int, expected_head: str = "") -> ledger.Verdict:
     """Recompute the round's chain, then check every stored ballot against the entry it
     claims: the entry exists, its commitment is the ballot's, and of each voter's ballots in
-    a pot exactly the latest is current (and none a log entry names as replaced). Fails
+    a pot exactly the latest is current (and none a log entry names as replaced or a
+    withdrawal entry withdraws), and every entry is a stored ballot or a withdrawal. Fails
     naming the first bad entry; never raises on bad data."""
     entries = log_entries(s, round_id)
     verdict = ledger.verify_against(round_id, entries, expected_head)
@@ -34,12 +35,22 @@ def verify_round(s: Session, round_id: int, expected_head: str = "") -> ledger.V
                              ballot.salt) != entry.commitment:
             return ledger.Verdict(False, verdict.count, verdict.head, seq,
                                   f"entry {seq} does not commit to the ballot stored for it")
+    withdrawals = {ledger.withdrawal_commitment(round_id, b.pot_id, b.log_seq, b.salt):
+                   b.log_seq for b in stored}
+    withdrawn = {withdrawals[e.commitment] for e in entries if e.commitment in withdrawals}
+    backed = {b.log_seq for b in stored} | {e.seq for e in entries
+                                            if e.commitment in withdrawals}
+    for entry in entries:  # every entry is a stored ballot or the withdrawal of one
+        if entry.seq not in backed:
+            return ledger.Verdict(False, verdict.count, verdict.head, entry.seq,
+                                  f"entry {entry.seq} has no stored ballot")
     latest: dict[tuple[int, str], int] = {}
     for ballot in stored:
         latest[(ballot.pot_id, ballot.pseudonym)] = ballot.log_seq
-    for ballot in stored:  # then: only each voter's latest ballot counts
+    for ballot in stored:  # then: only each voter's latest ballot counts, unless withdrawn
         seq = ballot.log_seq
-        should = latest[(ballot.pot_id, ballot.pseudonym)] == seq and seq not in replaced
+        should = (latest[(ballot.pot_id, ballot.pseudonym)] == seq and seq not in replaced
+                  and seq not in withdrawn)
         if bool(ballot.is_current) != should:
             state = "marked current" if ballot.is_current else "not counted"
             return ledger.Verdict(False, verdict.count, verdict.head, seq,
@@ -58,9 +69,11 @@ def export(s: Session, round_id: int, now: datetime) -> dict[str, Any]:
     entries = log_entries(s, round_id)
     head = entries[-1].entry_hash if entries else ledger.GENESIS
     closed = voting_closed(s, round_id, now)
+    ballots = set(s.exec(select(Ballot.log_seq).where(Ballot.round_id == round_id)).all())
     rows: list[dict[str, Any]] = [
         {"seq": e.seq, "hour": e.hour, "commitment": e.commitment, "prev_hash": e.prev_hash,
-         "entry_hash": e.entry_hash, "supersedes": e.supersedes} for e in entries]
+         "entry_hash": e.entry_hash, "supersedes": e.supersedes,
+         "kind": "ballot" if e.seq in ballots else "withdrawal"} for e in entries]
     data: dict[str, Any] = {"round": round_id, "format": "shaar-ballot-log/1",
                             "count": len(entries), "head": head, "closed": closed}
     if closed:

@@ -3,6 +3,8 @@ sign-out, the profile page and the language switch."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
@@ -114,10 +116,12 @@ async def signin(request: Request) -> Response:
     # to a browser holding this account's device cookie (set at an earlier sign-in), so
     # strangers' failures cannot lock the owner out (OWASP's device cookies).
     limits = [(f"signin:ip:{client_ip(request)}", settings.signin_rate_limit)]
-    if not _is_known_device(request, email):
+    with db(request) as s:
+        known = services.find_by_email(s, email)
+    if not _is_known_device(request, email, known.password_hash if known else None):
         limit, seconds = ratelimit.parse_rate(settings.signin_rate_limit)
         limits.append((f"signin:email:{email}", f"{limit * ACCOUNT_BUDGET}/{seconds}"))
-    token = None
+    token, device = None, None
     with db(request, write=True) as s:
         if any(ratelimit.is_limited(s, k, spec, now) for k, spec in limits):
             return _rate_limited(request, "accounts/signin.html", {**context, "form": form})
@@ -130,6 +134,7 @@ async def signin(request: Request) -> Response:
             if old:
                 sessions.revoke_session(s, old, now)
             request.state.new_session_token = sessions.start_session(s, user, settings, now)
+            device = [email, _device_generation(request, user.password_hash)]
         else:
             token = services.issue_token(s, user, services.CONFIRM, now)
             _mail(s, request, form.values["email"], _("Confirm your e-mail address"),
@@ -145,7 +150,7 @@ async def signin(request: Request) -> Response:
         return render(request, "accounts/signin.html", {**context, "form": form},
                       status_code=422)
     response = redirect(request, next_path, _("You are signed in."))
-    response.set_cookie(DEVICE_COOKIE, _device_signer(request).dumps(email),
+    response.set_cookie(DEVICE_COOKIE, _device_signer(request).dumps(device),
                         max_age=DEVICE_MAX_AGE, httponly=True, samesite="lax",
                         secure=settings.base_url.startswith("https://"))
     return response
@@ -161,14 +166,24 @@ def _device_signer(request: Request) -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(request.app.state.settings.secret_key, salt="device")
 
 
-def _is_known_device(request: Request, email: str) -> bool:
+def _device_generation(request: Request, password_hash: str | None) -> str:
+    """Changes whenever the account's password does: a device cookie issued before a password
+    change (a reset, perhaps because the device was lost or the password leaked) stops
+    counting as a known device. Keyed, so the cookie tells nothing about the hash."""
+    key = request.app.state.settings.secret_key.encode()
+    return hmac.new(key, f"device|{password_hash or ''}".encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def _is_known_device(request: Request, email: str, password_hash: str | None) -> bool:
     cookie = request.cookies.get(DEVICE_COOKIE)
-    if not cookie:
+    if not cookie or password_hash is None:
         return False
     try:
-        return bool(_device_signer(request).loads(cookie, max_age=DEVICE_MAX_AGE) == email)
+        payload = _device_signer(request).loads(cookie, max_age=DEVICE_MAX_AGE)
     except BadSignature:
         return False
+    # Cookies from before the generation existed carried the address alone: not known now.
+    return payload == [email, _device_generation(request, password_hash)]
 
 
 async def signout(request: Request) -> Response:
@@ -317,7 +332,7 @@ async def account_verify(request: Request) -> Response:
         ratelimit.record_hit(s, key, settings.signin_rate_limit, now)
         person = s.get(User, user.id)
         ok = bool(id_number) and person is not None and services.claim_census(
-            s, person, settings.census_salt, id_number, now)
+            s, person, settings.census_salt, id_number, now, settings.secret_key)
     if not ok:
         return redirect(request, "/account", _("This ID number is not on the city's resident "
                                                "list, or it already verified another account."),

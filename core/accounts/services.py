@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -255,13 +257,48 @@ def import_census(db: Session, text: str, batch: str, actor_id: int, now: dateti
     return added
 
 
-def claim_census(db: Session, user: User, salt: str, id_number: str, now: datetime) -> bool:
-    """Verify a resident whose ID number is on the census list; each entry verifies one account."""
+@dataclass(frozen=True)
+class CensusClaim:
+    """A census entry being claimed, as passed to the hooks of `on_census_claim`."""
+
+    user_id: int
+    id_hash: str
+    now: datetime
+    secret_key: str
+
+
+CensusClaimHook = Callable[[Session, CensusClaim], None]
+#: Domains that keep per-person state by ID hash (voting: one counted ballot per person)
+#: register here, so that core never imports them.
+CENSUS_CLAIM_HOOKS: list[CensusClaimHook] = []
+
+
+def on_census_claim(hook: CensusClaimHook) -> CensusClaimHook:
+    """Register `hook(session, claim)`: called in the claim's transaction, after the census
+    entry is locked and found claimable and before it is marked claimed. A hook may lock
+    rows of its own (after the census entry: that is the lock order) and write."""
+    if hook not in CENSUS_CLAIM_HOOKS:
+        CENSUS_CLAIM_HOOKS.append(hook)
+    return hook
+
+
+def claim_census(db: Session, user: User, salt: str, id_number: str, now: datetime,
+                 secret_key: str = "") -> bool:
+    """Verify a resident whose ID number is on the census list; each entry verifies one account.
+
+    Locks the census entry (a paper reading of the same ID waits, or is waited for), then
+    runs the `on_census_claim` hooks. `secret_key`: the site's SECRET_KEY, for hooks that
+    derive pseudonyms from it."""
     assert user.id is not None
-    entry = db.exec(select(CensusEntry).where(
-        CensusEntry.id_hash == census_hash(salt, id_number))).first()
+    id_hash = census_hash(salt, id_number)
+    entry = db.exec(select(CensusEntry).where(CensusEntry.id_hash == id_hash)
+                    .with_for_update()).first()
     if entry is None or (entry.claimed_by_id not in (None, user.id)):
         return False
+    if entry.claimed_by_id is None:
+        claim = CensusClaim(user.id, id_hash, now, secret_key)
+        for hook in CENSUS_CLAIM_HOOKS:
+            hook(db, claim)
     entry.claimed_by_id = user.id
     db.add(entry)
     set_residency(db, user, entry.district_id, True, "census", now, actor_id=None)

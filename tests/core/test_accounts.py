@@ -271,3 +271,41 @@ def test_a_browser_that_signed_in_before_passes_the_accounts_exhausted_budget(
             _signin_from(app, f"198.51.100.{n}", "known@example.kg", "wrong password!")
     assert _signin_from(app, "192.0.2.1", "known@example.kg", PASSWORD) == 429
     assert _signin_from(app, "", "known@example.kg", PASSWORD, owner) == 303
+
+
+def test_a_password_change_revokes_the_browsers_device_cookie(app, database) -> None:
+    from core.accounts import services
+    from core.models import utcnow
+
+    make_user(database, "moved@example.kg")
+    clear_of_window_edge(300)
+    old_device = TestClient(app, follow_redirects=False, client=("203.0.113.9", 50000))
+    assert _signin_from(app, "", "moved@example.kg", PASSWORD, old_device) == 303
+    assert old_device.cookies.get("shaar_device")
+    old_device.post("/signout", data={"csrf_token": csrf_of(old_device, "/")})
+    new_password = "a brand new password 2027"
+    with database.session(write=True) as s:  # the owner resets the password (device lost)
+        user = s.exec(select(User).where(User.email == "moved@example.kg")).one()
+        token = services.issue_token(s, user, services.RESET, utcnow())
+    with database.session(write=True) as s:
+        assert services.reset_password(s, token, new_password, utcnow()) is not None
+    for n in range(5):
+        for _ in range(5):
+            _signin_from(app, f"198.51.100.{n}", "moved@example.kg", "wrong password!")
+    # the cookie from before the change no longer passes the account's exhausted budget
+    assert _signin_from(app, "", "moved@example.kg", new_password, old_device) == 429
+
+
+def test_a_device_cookie_signed_for_the_address_alone_is_not_a_known_device(
+        app, database) -> None:
+    from itsdangerous import URLSafeTimedSerializer
+
+    make_user(database, "legacy@example.kg")
+    clear_of_window_edge(300)
+    for n in range(5):
+        for _ in range(5):
+            _signin_from(app, f"198.51.100.{n}", "legacy@example.kg", "wrong password!")
+    legacy = TestClient(app, follow_redirects=False, client=("203.0.113.10", 50000))
+    signer = URLSafeTimedSerializer(app.state.settings.secret_key, salt="device")
+    legacy.cookies.set("shaar_device", signer.dumps("legacy@example.kg"))
+    assert _signin_from(app, "", "legacy@example.kg", PASSWORD, legacy) == 429

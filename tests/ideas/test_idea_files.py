@@ -146,3 +146,38 @@ def test_the_author_removes_a_photo_while_editing(client: TestClient, setup, aut
                            data={"csrf_token": csrf_of(client, edit)})
     assert response.status_code == 303
     assert client.get(f"/files/{photo.stored_name}").status_code == 404
+
+
+def test_uploads_are_rate_limited_per_account_before_any_decode(
+        tmp_path, migrated, database, setup, monkeypatch) -> None:
+    from core.app import create_app
+    from ideas import uploads
+    from tests.helpers import make_settings
+
+    app = create_app(make_settings(tmp_path, migrated, upload_rate_limit="3/3600"), database)
+    make_user(database, "busy@example.kg")
+    busy = TestClient(app, follow_redirects=False)
+    sign_in(busy, "busy@example.kg")
+    photo = jpeg_with_gps()
+    first = submit_with(busy, setup, [("photos", (f"{i}.jpg", photo, "image/jpeg"))
+                                      for i in range(3)], action="save")
+    assert first.status_code == 303
+
+    def no_decode(*args: object) -> None:
+        raise AssertionError("the photo was decoded")
+
+    monkeypatch.setattr(uploads, "_reencode", no_decode)
+    monkeypatch.setattr(uploads, "check_declared_size", no_decode)
+    refused = submit_with(busy, setup, [("photos", ("late.jpg", photo, "image/jpeg"))],
+                          action="save")
+    assert refused.status_code == 429 and "many files in a short time" in refused.text
+    assert "Kept title" in refused.text or 'name="title"' in refused.text
+    # without files the same account still proposes
+    assert submit_with(busy, setup, [], action="save").status_code == 303
+    # another account is not held by this one's uploads
+    monkeypatch.undo()
+    make_user(database, "calm@example.kg")
+    calm = TestClient(app, follow_redirects=False)
+    sign_in(calm, "calm@example.kg")
+    assert submit_with(calm, setup, [("photos", ("a.jpg", photo, "image/jpeg"))],
+                       action="save").status_code == 303

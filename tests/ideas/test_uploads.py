@@ -431,3 +431,83 @@ async def test_a_6300_square_png_is_refused_from_its_header_without_decoding(
     monkeypatch.setattr(Image.Image, "load", lambda self: loads.append(self) or real_load(self))
     assert await refusal(tmp_path, png_header(6300, 6300), "big.png") == "too_many_pixels"
     assert loads == []
+
+
+def real_png_bomb(width: int = 6300, height: int = 6300) -> bytes:
+    """A complete, valid RGB PNG of `width` x `height` black pixels: about 116 KB on disk,
+    119 MB once decoded."""
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return (struct.pack(">I", len(body)) + kind + body
+                + struct.pack(">I", zlib.crc32(kind + body)))
+
+    packer = zlib.compressobj(9)
+    row = b"\x00" * (1 + 3 * width)
+    idat = b"".join(packer.compress(row) for _ in range(height)) + packer.flush()
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2,
+                                                               0, 0, 0))
+            + chunk(b"IDAT", idat) + chunk(b"IEND", b""))
+
+
+class SpySlots:
+    """Stands in for the decode semaphore and remembers whether it was taken."""
+
+    def __init__(self) -> None:
+        self.taken = 0
+
+    def __enter__(self) -> None:
+        self.taken += 1
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+async def test_a_real_116_kb_png_bomb_is_refused_from_its_header_before_any_decode(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import ideas.uploads as uploads_module
+
+    bomb = real_png_bomb()
+    assert 100_000 < len(bomb) < 130_000  # the issue's 116 KB file
+    with Image.open(BytesIO(bomb)) as img:  # it really is a 6300x6300 picture
+        assert img.size == (6300, 6300)
+
+    def no_decode(*args: object) -> None:
+        raise AssertionError("the photo was decoded")
+
+    slots = SpySlots()
+    monkeypatch.setattr(uploads_module, "_reencode", no_decode)
+    monkeypatch.setattr(Image.Image, "load", no_decode)
+    monkeypatch.setattr(uploads_module, "_DECODE_SLOTS", slots)
+    assert await refusal(tmp_path, bomb, "bomb.png") == "too_many_pixels"
+    assert slots.taken == 0  # refused before it could queue for a decode slot
+    assert not (tmp_path / "uploads").exists() or not any((tmp_path / "uploads").iterdir())
+
+
+async def test_at_most_two_photos_are_decoded_at_once(tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+    import time
+
+    import anyio
+
+    import ideas.uploads as uploads_module
+
+    lock, running, peak = threading.Lock(), [0], [0]
+    real_clean = uploads_module._clean
+
+    def slow_clean(img: Image.Image, pil_format: str) -> tuple[bytes, bytes, int, int]:
+        with lock:
+            running[0] += 1
+            peak[0] = max(peak[0], running[0])
+        time.sleep(0.2)
+        try:
+            return real_clean(img, pil_format)
+        finally:
+            with lock:
+                running[0] -= 1
+
+    monkeypatch.setattr(uploads_module, "_clean", slow_clean)
+    photo = encoded(two_colour(), "JPEG")
+    async with anyio.create_task_group() as group:
+        for n in range(6):
+            group.start_soon(store, tmp_path, photo, f"{n}.jpg")
+    assert peak[0] == 2

@@ -163,7 +163,8 @@ def test_round_page_and_log_show_the_head_hash(client, database) -> None:
     export = client.get(f"/rounds/{setup.round.id}/log.json").json()
     assert export["head"] == code and export["count"] == 1
     assert set(export["entries"][0]) == {"seq", "hour", "commitment", "prev_hash",
-                                         "entry_hash", "supersedes"}
+                                         "entry_hash", "supersedes", "kind"}
+    assert export["entries"][0]["kind"] == "ballot"  # "withdrawal" only for a late claim
     assert export["closed"] is False and "counted" not in export
     assert export["entries"][0]["hour"].endswith(":00Z")
 
