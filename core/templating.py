@@ -9,6 +9,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
 from core import i18n
+from core.forms import field_label
 from core.settings import ROOT
 from core.text import render_plain
 
@@ -26,6 +27,7 @@ def make_environment() -> jinja2.Environment:
         i18n.gettext, i18n.ngettext, newstyle=True
     )
     env.globals.update(
+        field_label=field_label,
         format_when=i18n.format_when,
         format_day=i18n.format_day,
         format_number=i18n.format_number,

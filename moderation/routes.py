@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 from starlette.exceptions import HTTPException
+from starlette.datastructures import QueryParams
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -41,8 +44,8 @@ def _idea(s: Session, reference: str) -> Idea:
     return idea
 
 
-def _filter(request: Request) -> queries.QueueFilter:
-    q = request.query_params
+def _filter(request: Request, q: Any = None) -> queries.QueueFilter:
+    q = request.query_params if q is None else q
     return queries.QueueFilter(round_id=as_int(q.get("round"), 10**9),
                                district_id=as_int(q.get("district"), 10**9),
                                category_id=as_int(q.get("category"), 10**9))
@@ -110,8 +113,13 @@ async def decide(request: Request) -> Response:
                                 request.app.state.database.session, notices)
     message = _("Decision saved for %(ref)s.", ref=idea.reference)
     if is_htmx(request):
+        # The counts at the top of the queue follow in-place decisions (an out-of-band swap),
+        # under the filter the queue was showing.
+        with db(request) as s:
+            counts = queries.counts(s, _filter(request, QueryParams(urlsplit(back).query)))
         return render(request, "moderation/_decided.html",
-                      {"idea": idea, "error": None, "message": message, "kind": kind})
+                      {"idea": idea, "error": None, "message": message, "kind": kind,
+                       "counts": counts})
     return redirect(request, back, message)
 
 
