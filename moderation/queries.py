@@ -7,6 +7,7 @@ import difflib
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import column, table
 from sqlmodel import Session, col, func, select
 
 from core.models import Block, District, User
@@ -99,8 +100,13 @@ def counts(db: Session, f: QueueFilter) -> dict[str, int]:
     found = {status: int(n) for status, n in db.exec(stmt).all()}
     hidden = db.exec(_filtered(select(func.count()).select_from(Idea).where(
         col(Idea.hidden_at).is_not(None)), f)).one()
+    # Ideas keep their moderation status when they go on a ballot; the ballot table (voting/,
+    # which builds on this package) says which are on one.
+    ballot_ideas = select(column("idea_id")).select_from(table("ballotitem", column("idea_id")))
+    on_ballot = db.exec(_filtered(select(func.count()).select_from(Idea).where(
+        col(Idea.id).in_(ballot_ideas)), f)).one()
     return {**{s: found.get(s, 0) for s in IdeaStatus if s != IdeaStatus.DRAFT},
-            "hidden": int(hidden)}
+            "on_ballot": int(on_ballot), "hidden": int(hidden)}
 
 
 def decisions_of(db: Session, idea_id: int) -> list[tuple[Decision, User]]:
