@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 import click
@@ -30,6 +31,13 @@ def main() -> None:
 def serve(host: str, port: int, workers: int, reload: bool) -> None:
     import uvicorn
 
+    # Without BASE_URL, links in mails point at the address this server answers on (not at
+    # port 8000 when it serves elsewhere). The workers read it from the environment. A
+    # server bound to every interface has no one address; 127.0.0.1 stands in for it.
+    if not os.environ.get("BASE_URL"):
+        shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host  # noqa: S104
+        shown = f"[{shown}]" if ":" in shown else shown
+        os.environ["BASE_URL"] = f"http://{shown}:{port}"
     _settings()  # fail early with a readable message
     uvicorn.run("core.asgi:app", host=host, port=port, workers=workers, reload=reload,
                 proxy_headers=False, server_header=False)

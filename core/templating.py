@@ -26,6 +26,10 @@ def make_environment() -> jinja2.Environment:
     env.install_gettext_callables(  # type: ignore[attr-defined]
         i18n.gettext, i18n.ngettext, newstyle=True
     )
+    # Filters for dates in the city's zone and the reader's conventions:
+    # {{ idea.published_at|format_date }}, {{ phase.ends_at|format_datetime }}.
+    env.filters["format_date"] = i18n.format_local_date
+    env.filters["format_datetime"] = i18n.format_local_datetime
     env.globals.update(
         field_label=field_label,
         format_when=i18n.format_when,
