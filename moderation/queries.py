@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass
-from typing import Any
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import column, table
 from sqlmodel import Session, col, func, select
@@ -103,7 +103,8 @@ def counts(db: Session, f: QueueFilter) -> dict[str, int]:
         col(Idea.hidden_at).is_not(None)), f)).one()
     # Ideas keep their moderation status when they go on a ballot; the ballot table (voting/,
     # which builds on this package) says which are on one.
-    ballot_ideas: Any = select(column("idea_id")).select_from(table("ballotitem", column("idea_id")))
+    ballot_ideas: Any = select(column("idea_id")).select_from(
+        table("ballotitem", column("idea_id")))
     on_ballot = db.exec(_filtered(select(func.count()).select_from(Idea).where(
         col(Idea.id).in_(ballot_ideas)), f)).one()
     return {**{s: found.get(s, 0) for s in IdeaStatus if s != IdeaStatus.DRAFT},
