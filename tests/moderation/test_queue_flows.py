@@ -61,3 +61,26 @@ def test_the_review_page_shows_photos_category_address_and_map_point(
     assert "Chui Avenue 100" in page
     assert "42.8746, 74.5698" in page
     assert 'src="/files/abc123-t.webp"' in page
+
+
+def test_transparency_is_in_the_footer_and_counts_every_kind_of_decision(
+        app, client: TestClient, world, database) -> None:  # noqa: F811
+    from core.models import utcnow
+    from ideas.models import Comment, IdeaStatus, IdeaStatusChange
+    from moderation.services import moderate_comment
+
+    setup, author, moderator, _r = world
+    idea = submitted(database, setup, author.id)
+    with database.session(write=True) as db:
+        comment = Comment(idea_id=idea.id, author_id=author.id, body="Rude words")
+        db.add(comment)
+        db.flush()
+        moderate_comment(db, comment, moderator.id, True, "Insults", utcnow())
+        db.add(IdeaStatusChange(idea_id=idea.id, to_status=IdeaStatus.ADMITTED,
+                                actor_id=moderator.id))
+    anonymous = TestClient(app)
+    home = anonymous.get("/", headers={"Accept-Language": "en"}).text
+    assert 'href="/transparency"' in home[home.index("<footer"):]
+    page = anonymous.get("/transparency", headers={"Accept-Language": "en"}).text
+    assert "Comment hidden" in page
+    assert "Jury: feasible, on to the ballot" in page
