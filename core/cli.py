@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 import click
@@ -32,10 +33,16 @@ def main() -> None:
 @click.option("--reload", is_flag=True, help="Restart on code changes (development).")
 def serve(host: str, port: int, workers: int, access_log: bool, reload: bool) -> None:
     import importlib.util
-    import os
 
     import uvicorn
 
+    # Without BASE_URL, links in mails point at the address this server answers on (not at
+    # port 8000 when it serves elsewhere). The workers read it from the environment. A
+    # server bound to every interface has no one address; 127.0.0.1 stands in for it.
+    if not os.environ.get("BASE_URL"):
+        shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host  # noqa: S104
+        shown = f"[{shown}]" if ":" in shown else shown
+        os.environ["BASE_URL"] = f"http://{shown}:{port}"
     _settings()  # fail early with a readable message
     if workers == 0:
         workers = 2 * (os.cpu_count() or 1)

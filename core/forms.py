@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from core.i18n import gettext as _
+
 
 @dataclass
 class Form:
@@ -13,3 +15,22 @@ class Form:
     @property
     def ok(self) -> bool:
         return not self.errors
+
+
+def field_label(name: str) -> str:
+    """The label of a form field, for error summaries ("Title: write at least 5 characters").
+    Forms share field names, so one table names them all; an unknown name gives ""."""
+    labels = {
+        "title": _("Title"), "summary": _("Summary"), "description": _("Description"),
+        "category": _("Category"), "district": _("District"),
+        "estimated_cost": _("Estimated cost, som"), "address": _("Address or place"),
+        "latitude": _("Latitude"), "longitude": _("Longitude"), "photos": _("Photos"),
+        "documents": _("Documents"), "email": _("E-mail address"),
+        "display_name": _("Your name"), "password": _("Password"),
+        "password_confirm": _("Repeat the password"), "accept_terms": _("Terms of use"),
+        "locale": _("Language"), "id_number": _("Personal ID number"), "body": _("Comment"),
+        "reason": _("Reason"), "public_reason": _("Reason"), "slug": _("Short name"),
+        "name_ru": _("Name in Russian"), "name_ky": _("Name in Kyrgyz"),
+        "name_en": _("Name in English"), "serial": _("Number printed on the ballot paper"),
+    }
+    return labels.get(name, "")

@@ -9,7 +9,7 @@ from io import BytesIO
 from zoneinfo import ZoneInfo
 
 from babel import Locale
-from babel.dates import format_date, format_datetime
+from babel.dates import format_date, format_datetime, format_time, get_timezone_location
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
@@ -85,7 +85,9 @@ def negotiate(accept_language: str, default: str) -> str:
 
 @cache
 def _parsed_locale(code: str) -> Locale:
-    return Locale.parse(code)
+    # Babel's bare "en" is American (12/3/26, 12:28 PM). English here is read in a city that
+    # writes the day first and the 24-hour clock, as British English does.
+    return Locale.parse("en_GB" if code == "en" else code)
 
 
 def _babel_locale() -> Locale:
@@ -133,3 +135,22 @@ def _som(amount: int, locale: str) -> str:
 def format_som(amount: int) -> str:
     """Whole som, grouped per locale, with the unit in the reader's language."""
     return _som(amount, get_locale())
+
+
+def format_local_date(value: datetime | None, fmt: str = "long") -> str:
+    """A day in the city's zone, written as the reader's language writes dates."""
+    if value is None:
+        return ""
+    return format_date(local_time(value), fmt, locale=_babel_locale())
+
+
+def format_local_datetime(value: datetime | None, fmt: str = "medium") -> str:
+    """A moment in the city's zone, with the zone named ("3 Dec 2026, 18:28, Bishkek time"),
+    in the reader's conventions."""
+    if value is None:
+        return ""
+    local = local_time(value)
+    city = get_timezone_location(local.tzinfo, locale=_babel_locale(), return_city=True)
+    return gettext("%(date)s, %(time)s (%(city)s time)",
+                   date=format_date(local, fmt, locale=_babel_locale()),
+                   time=format_time(local, "short", locale=_babel_locale()), city=city)

@@ -10,6 +10,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
 from core import i18n
+from core.forms import field_label
 from core.settings import ROOT
 from core.text import render_plain
 
@@ -34,7 +35,12 @@ def make_environment() -> jinja2.Environment:
     env.install_gettext_callables(  # type: ignore[attr-defined]
         i18n.gettext, i18n.ngettext, newstyle=True
     )
+    # Filters for dates in the city's zone and the reader's conventions:
+    # {{ idea.published_at|format_date }}, {{ phase.ends_at|format_datetime }}.
+    env.filters["format_date"] = i18n.format_local_date
+    env.filters["format_datetime"] = i18n.format_local_datetime
     env.globals.update(
+        field_label=field_label,
         format_when=i18n.format_when,
         format_day=i18n.format_day,
         format_number=i18n.format_number,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -165,3 +166,33 @@ def on_a_ballot(db: Session, idea_id: int) -> bool:
     table belongs to voting/, which builds on ideas/, so it is read here by name."""
     return db.exec(text("SELECT 1 FROM ballotitem WHERE idea_id = :idea LIMIT 1"),  # type: ignore[call-overload]
                    params={"idea": idea_id}).first() is not None
+
+
+@dataclass(frozen=True)
+class BallotStanding:
+    """Where an idea stands in the vote: the pot whose ballot lists it, and once results are
+    published, whether it won (None before)."""
+
+    pot_id: int
+    won: bool | None
+
+
+def ballot_standing(db: Session, idea: Idea) -> BallotStanding | None:
+    """The idea's place on its round's ballot, or None when it is not on it. Ballots and
+    results belong to voting/ and results/, which build on ideas/, so their tables are read
+    here by name (as `on_a_ballot` does)."""
+    pot_id = db.exec(text("SELECT pot_id FROM ballotitem WHERE idea_id = :idea "  # type: ignore[call-overload]
+                          "AND round_id = :round LIMIT 1"),
+                     params={"idea": idea.id, "round": idea.round_id}).scalar()
+    if pot_id is None:
+        return None
+    row = db.exec(text("SELECT p.id, r.selected FROM publication p JOIN potresult r "  # type: ignore[call-overload]
+                       "ON r.run_id = p.run_id AND r.pot_id = :pot WHERE p.round_id = :round"),
+                  params={"pot": pot_id, "round": idea.round_id}).first()
+    if row is None:
+        return BallotStanding(int(pot_id), None)
+    change = db.exec(text("SELECT action FROM publicationchange "  # type: ignore[call-overload]
+                          "WHERE publication_id = :pub AND idea_id = :idea"),
+                     params={"pub": row[0], "idea": idea.id}).scalar()
+    won = change == "add" if change else idea.id in json.loads(row[1] or "[]")
+    return BallotStanding(int(pot_id), won)

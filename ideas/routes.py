@@ -103,7 +103,14 @@ async def idea_detail(request: Request) -> Response:
         supported = engagement.has_supported(s, viewer.id, idea.id or 0)
         used = engagement.supports_used(s, viewer.id, page.round.id or 0) if viewer.id else 0
         tracking = idea_section(s, idea, viewer.id)
+        standing = queries.ballot_standing(s, idea)
     return render(request, "ideas/detail.html", {
+        "standing": standing,
+        # Supports pick ideas for the ballot: once voting is near, or for an idea not (yet)
+        # public, the section would only confuse.
+        "show_support": (idea.status == IdeaStatus.PUBLISHED and standing is None
+                         and phase not in ("jury_review", "voting", "counting", "results",
+                                           "implementation")),
         "page": page, "idea": idea, "threads": threads, "supported": supported,
         "supports_left": page.round.max_supports_per_person - used,
         "can_edit": rules.can_edit(viewer, idea, phase),

@@ -60,6 +60,9 @@ _STOP_WORDS = frozenset(
 
 _KY_MIN_ROOT = 3
 
+#: A citable reference, such as 2027-00003: searched as the reference, not as two numbers.
+_REFERENCE_RE = re.compile(r"\s*#?(\d{4}-\d{1,8})\s*")
+
 
 def _longest_first(endings: str) -> tuple[str, ...]:
     return tuple(sorted(set(endings.split()), key=len, reverse=True))
@@ -206,6 +209,9 @@ def apply_search(stmt: S, dialect_name: str, q: str) -> S:
 
     A query without such words leaves `stmt` unchanged. Never raises for any `q`.
     """
+    reference = _REFERENCE_RE.fullmatch(q[:MAX_QUERY_CHARS])
+    if reference:
+        return stmt.where(col(Idea.reference) == reference.group(1))
     groups = query_groups(q)
     if not groups:
         return stmt

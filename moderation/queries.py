@@ -6,11 +6,13 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
+from sqlalchemy import column, table
 from sqlmodel import Session, col, func, select
 
 from core.models import Block, District, User
-from ideas.models import Comment, Idea, IdeaStatus, IdeaVersion
+from ideas.models import Comment, Idea, IdeaStatus, IdeaStatusChange, IdeaVersion
 from moderation.models import Decision, RejectionReason, Report
 
 QUEUE_SIZE = 50
@@ -99,8 +101,14 @@ def counts(db: Session, f: QueueFilter) -> dict[str, int]:
     found = {status: int(n) for status, n in db.exec(stmt).all()}
     hidden = db.exec(_filtered(select(func.count()).select_from(Idea).where(
         col(Idea.hidden_at).is_not(None)), f)).one()
+    # Ideas keep their moderation status when they go on a ballot; the ballot table (voting/,
+    # which builds on this package) says which are on one.
+    ballot_ideas: Any = select(column("idea_id")).select_from(
+        table("ballotitem", column("idea_id")))
+    on_ballot = db.exec(_filtered(select(func.count()).select_from(Idea).where(
+        col(Idea.id).in_(ballot_ideas)), f)).one()
     return {**{s: found.get(s, 0) for s in IdeaStatus if s != IdeaStatus.DRAFT},
-            "hidden": int(hidden)}
+            "on_ballot": int(on_ballot), "hidden": int(hidden)}
 
 
 def decisions_of(db: Session, idea_id: int) -> list[tuple[Decision, User]]:
@@ -135,10 +143,22 @@ def open_reports(db: Session) -> list[ReportGroup]:
 
 def transparency(db: Session) -> list[tuple[int | None, str, int | None, int]]:
     """(round id, decision kind, rejection reason id, count): no people, only numbers."""
-    rows = db.exec(select(Decision.round_id, Decision.kind, Decision.reason_id, func.count())
-                   .group_by(col(Decision.round_id), col(Decision.kind), col(Decision.reason_id))
-                   .order_by(col(Decision.round_id), col(Decision.kind))).all()
-    return [(r, k, reason, int(n)) for r, k, reason, n in rows]
+    on_comment = col(Decision.comment_id).is_not(None)
+    rows = db.exec(select(Decision.round_id, Decision.kind, Decision.reason_id,  # type: ignore[call-overload]
+                          on_comment, func.count())
+                   .group_by(col(Decision.round_id), col(Decision.kind), col(Decision.reason_id),
+                             on_comment)).all()
+    out = [(r, f"comment_{k}" if comment else k, reason, int(n))
+           for r, k, reason, comment, n in rows]
+    # The jury's verdicts (feasible, so on to the ballot, or not feasible) are decisions too;
+    # the ideas' public timeline records them.
+    verdicts = db.exec(select(Idea.round_id, IdeaStatusChange.to_status, func.count())
+                       .join(Idea, col(Idea.id) == IdeaStatusChange.idea_id)
+                       .where(col(IdeaStatusChange.to_status).in_(
+                           (IdeaStatus.ADMITTED, IdeaStatus.NOT_FEASIBLE)))
+                       .group_by(col(Idea.round_id), col(IdeaStatusChange.to_status))).all()
+    out += [(r, str(status), None, int(n)) for r, status, n in verdicts]
+    return sorted(out, key=lambda row: (row[0] or 0, row[1], row[2] or 0))
 
 
 def reasons(db: Session, active_only: bool = True) -> list[RejectionReason]:

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
+from starlette.datastructures import QueryParams
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
@@ -42,8 +45,8 @@ def _idea(s: Session, reference: str) -> Idea:
     return idea
 
 
-def _filter(request: Request) -> queries.QueueFilter:
-    q = request.query_params
+def _filter(request: Request, q: Any = None) -> queries.QueueFilter:
+    q = request.query_params if q is None else q
     return queries.QueueFilter(round_id=as_int(q.get("round"), 10**9),
                                district_id=as_int(q.get("district"), 10**9),
                                category_id=as_int(q.get("category"), 10**9))
@@ -111,8 +114,13 @@ async def decide(request: Request) -> Response:
         notifications.queue_mail(s, request.app.state.settings, notices, now)
     message = _("Decision saved for %(ref)s.", ref=idea.reference)
     if is_htmx(request):
+        # The counts at the top of the queue follow in-place decisions (an out-of-band swap),
+        # under the filter the queue was showing.
+        with db(request) as s:
+            counts = queries.counts(s, _filter(request, QueryParams(urlsplit(back).query)))
         return render(request, "moderation/_decided.html",
-                      {"idea": idea, "error": None, "message": message, "kind": kind})
+                      {"idea": idea, "error": None, "message": message, "kind": kind,
+                       "counts": counts})
     return redirect(request, back, message)
 
 

@@ -8,6 +8,7 @@ from fractions import Fraction
 from typing import Any
 
 from babel import Locale
+from babel.lists import format_list
 from babel.numbers import format_percent
 from markupsafe import Markup
 from starlette.requests import Request
@@ -44,6 +45,32 @@ def rule_label(spec_json: str, other: bool = False) -> str:
     if completion == "utilitarian":
         return _("Method of equal shares, completed in order of votes")
     return _("Method of equal shares")
+
+
+def tie_break_label(chain: str) -> str:
+    """A stored tie-break chain ("min-cost,max-votes,lot:shaar") as a sentence in the
+    reader's language; the chain itself stays in the open data."""
+    phrases = []
+    for criterion in (c.strip() for c in chain.split(",") if c.strip()):
+        if criterion == "min-cost":
+            phrases.append(_("the cheaper project first"))
+        elif criterion == "max-cost":
+            phrases.append(_("the more expensive project first"))
+        elif criterion == "max-votes":
+            phrases.append(_("the project with more votes first"))
+        elif criterion == "min-votes":
+            phrases.append(_("the project with fewer votes first"))
+        elif criterion == "max-score":
+            phrases.append(_("the project with the higher score first"))
+        elif criterion == "id":
+            phrases.append(_("the project proposed earlier first"))
+        elif criterion.startswith("lot:"):
+            phrases.append(_("then a public lot drawn with the seed “%(seed)s”",
+                             seed=criterion[4:]))
+    if not phrases:
+        return ""
+    return _("When projects tie, the order is: %(steps)s.",
+             steps=format_list(phrases, style="standard", locale=Locale.parse(get_locale())))
 
 
 def _amount(value: Any) -> str:

@@ -22,7 +22,7 @@ from core.web import as_int, db, field_str, read_form, redirect, require_user
 from results import charts, downloads, export, queries, services, signing
 from results.api import routes as api_routes
 from results.cache import PageCache
-from results.explain import percent, rule_label
+from results.explain import percent, rule_label, tie_break_label
 from results.models import Publication
 from results.services import Change, ResultsRefused
 from voting import queries as voting_queries
@@ -108,7 +108,7 @@ def published_html(request: Request, s: Session, round_: Round,
         html = template.render(
             round=round_, view=view, charts=pot_charts(view),
             turnout=queries.turnout(s, round_.id or 0), percent=percent,
-            rule_label=rule_label,
+            rule_label=rule_label, tie_break_label=tie_break_label,
             fingerprint=signing.fingerprint(downloads.city_key(request)))
         return Markup(html)  # noqa: S704 - an autoescaped template rendered it
 
@@ -137,7 +137,8 @@ def page_response(request: Request, form: Any, error: str) -> Response:
     return render(request, "results/page.html", {
         "round": round_, "published_html": body, "computed": computed,
         "turnout": turnout, "closed": closed, "jury": jury, "has_voting": has_voting,
-        "percent": percent, "rule_label": rule_label, "charts": charts_, "error": error,
+        "percent": percent, "rule_label": rule_label, "tie_break_label": tie_break_label,
+        "charts": charts_, "error": error,
         "typed": form if form is not None else {}}, status_code=422 if error else 200)
 
 

@@ -147,9 +147,12 @@ def summary(sim: Simulation, columns: list[Column]) -> list[str]:
     reference rule (the official one, else greedy)."""
     name = {c.run.key: c.name for c in columns}
     common = sim.everywhere
-    out = [ngettext("Every rule funds %(num)s project: %(names)s.",
-                    "Every rule funds these %(num)s projects: %(names)s.", len(common),
-                    names=", ".join(x.name for x in common)) if common
+    names = ", ".join(x.name for x in common)
+    # One common project reads "every rule funds this one", not "each rule funds 1 project".
+    out = [(_("Every rule funds this project: %(names)s.", names=names) if len(common) == 1
+            else ngettext("Every rule funds %(num)s project: %(names)s.",
+                          "Every rule funds these %(num)s projects: %(names)s.", len(common),
+                          names=names)) if common
            else _("No project is funded under every rule.")]
     for diff in sim.differences:
         words = {"rule": name[diff.run.key], "reference": name[diff.reference.key]}

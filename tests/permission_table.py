@@ -171,6 +171,7 @@ TABLE: tuple[E, ...] = (
       note="no such provider is configured"),
     E("accounts:oidc_callback", "GET", "/signin/oidc/{provider}/callback", who(NOT_FOUND),
       note="no such provider is configured"),
+    E("accounts:terms", "GET", "/terms", EVERYONE),
     E("accounts:account", "GET", "/account", MEMBERS),
     E("accounts:account", "POST", "/account", MEMBERS, allowed=INVALID),
     E("accounts:verify", "POST", "/account/verify", MEMBERS, allowed=REFUSED,

@@ -42,6 +42,15 @@ class PotBallot:
     def item(self, idea_id: int) -> ItemView | None:
         return next((i for i in self.items if i.idea.id == idea_id), None)
 
+    def in_ballot_order(self, marks: dict[int, int]) -> list[ItemView]:
+        """The projects as the ballot lists them: a ranked ballot shows the resident's ranking
+        first, in its order (so "Move up" visibly moves a card), then the other projects."""
+        if self.setup.kind != "ordinal":
+            return self.items
+        ranked = sorted((i for i in self.items if i.idea.id in marks),
+                        key=lambda i: marks[i.idea.id or 0])
+        return ranked + [i for i in self.items if i.idea.id not in marks]
+
 
 def round_voting(s: Session, round_id: int) -> RoundVoting | None:
     return s.exec(select(RoundVoting).where(RoundVoting.round_id == round_id)).first()

@@ -71,7 +71,9 @@ def _context(s: Session, request: Request, user: User) -> dict[str, Any]:
     return {"round": round_, "ballot": ballot, "rules": ballot.rules, "marks": marks,
             "spent": ballots.spent(ballot.rules, marks), "current": current,
             "voting": voting, "is_open": phase is not None and phase.phase == Phase.VOTING,
-            "phase": phase, "ranking": ballots.ranking(marks), "problems": []}
+            "phase": phase, "ranking": ballots.ranking(marks), "problems": [],
+            "refusal": None,
+            "must_verify": voting is not None and voting.verified_only and not user.is_verified}
 
 
 async def vote_home(request: Request) -> Response:
@@ -192,7 +194,7 @@ async def ballot_cast(request: Request) -> Response:
     if isinstance(outcome, services.VoteRefused):
         with db(request) as s:
             context = _context(s, request, user)
-        context["problems"] = [refusal_text(outcome)]
+        context["problems"], context["refusal"] = [refusal_text(outcome)], outcome.code
         return render(request, "voting/review.html", context, status_code=422,
                       headers=NO_STORE)
     receipt = outcome

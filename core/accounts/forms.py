@@ -19,7 +19,9 @@ EMAIL_RE = re.compile(r"^[^@\s<>\"'();,]{1,64}@[^@\s<>\"'();,]{1,190}\.[^@\s<>\"
 def _password(form: Form, data: FormData, name: str = "password") -> None:
     raw = data.get(name)
     password = raw if isinstance(raw, str) else ""
-    if len(password) < MIN_LENGTH:
+    if not password:
+        form.errors[name] = _("Enter a password.")
+    elif len(password) < MIN_LENGTH:
         form.errors[name] = _("Use at least %(n)s characters.", n=MIN_LENGTH)
     elif len(password) > MAX_LENGTH:
         form.errors[name] = _("Use at most %(n)s characters.", n=MAX_LENGTH)

@@ -355,6 +355,11 @@ async def language(request: Request) -> Response:
     return RedirectResponse(safe_next(field_str(data, "next", 500) or None), status_code=303)
 
 
+async def terms(request: Request) -> Response:
+    """The terms residents agree to when they sign up: short, and in their language."""
+    return render(request, "accounts/terms.html")
+
+
 routes = [
     Route("/signup", signup, methods=["GET", "POST"], name="signup"),
     Route("/confirm/{token}", confirm, methods=["GET", "POST"], name="confirm"),
@@ -364,6 +369,7 @@ routes = [
     Route("/password/reset/{token}", reset, methods=["GET", "POST"], name="reset"),
     Route("/signin/oidc/{provider}", oidc_start, methods=["POST"], name="oidc_start"),
     Route("/signin/oidc/{provider}/callback", oidc_callback, name="oidc_callback"),
+    Route("/terms", terms, name="terms"),
     Route("/account", account, methods=["GET", "POST"], name="account"),
     Route("/account/verify", account_verify, methods=["POST"], name="verify"),
     Route("/language", language, methods=["POST"], name="language"),

@@ -270,3 +270,16 @@ def test_expressions_quote_every_stem() -> None:
     groups = [["велодорожк"], ["жибек", "жибк"], ["ул"]]
     assert fts5_expression(groups) == '("велодорожк"*) AND ("жибек"* OR "жибк"*) AND ("ул")'
     assert tsquery_expression(groups) == "('велодорожк':*) & ('жибек':* | 'жибк':*) & ('ул')"
+
+
+def test_searching_for_a_reference_finds_that_idea(database, add_idea, client) -> None:
+    first = add_idea("Benches in the park")
+    second = add_idea("Lights on the bridge")
+    with database.session() as db:
+        reference = db.get(Idea, second).reference  # type: ignore[union-attr]
+    assert found(database, reference) == {second}
+    assert found(database, f" #{reference} ") == {second}
+    assert first not in found(database, reference)
+    page = client.get("/ideas", params={"q": reference})
+    assert page.status_code == 200 and "Lights on the bridge" in page.text
+    assert "Benches in the park" not in page.text
