@@ -135,7 +135,8 @@ def test_home_page_calls_to_action_timelines_pictures_and_icons(client, settings
                  f"/ideas?round={ids[4]}", f"/rounds/{ids[3]}/results"):
         assert f'href="{link}"' in text, link
     with_zone = local_time(ends.ends_at)  # the city's zone (Asia/Bishkek by default)
-    assert f"Propose until {format_date(with_zone, 'long', locale='en')}" in text
+    # English pages write dates the British way (day first).
+    assert f"Propose until {format_date(with_zone, 'long', locale='en_GB')}" in text
     assert "Vote until " in text and 'aria-current="step"' in text
     assert text.count('<svg class="icon"') >= 4
     assert all('aria-hidden="true"' in svg.split(">", 1)[0]
