@@ -103,6 +103,15 @@ def local_time(value: datetime) -> datetime:
     return value.astimezone(ZoneInfo(_current_tz.get()))
 
 
+def city_zone() -> dict[str, str]:
+    """The city's zone as the reader names it, and its offset: {"city": "Bishkek",
+    "offset": "+06:00"} (for the footer's sentence)."""
+    now = datetime.now(UTC).astimezone(ZoneInfo(_current_tz.get()))
+    city = get_timezone_location(now.tzinfo, locale=_babel_locale(), return_city=True)
+    offset = now.strftime("%z")
+    return {"city": city, "offset": f"{offset[:3]}:{offset[3:]}"}
+
+
 def format_when(value: datetime | None, fmt: str = "medium") -> str:
     if value is None:
         return ""

@@ -40,6 +40,7 @@ def make_environment() -> jinja2.Environment:
     env.filters["format_date"] = i18n.format_local_date
     env.filters["format_datetime"] = i18n.format_local_datetime
     env.globals.update(
+        city_zone=i18n.city_zone,
         field_label=field_label,
         format_when=i18n.format_when,
         format_day=i18n.format_day,

@@ -331,8 +331,14 @@ async def account_verify(request: Request) -> Response:
             raise HTTPException(429)
         ratelimit.record_hit(s, key, settings.signin_rate_limit, now)
         person = s.get(User, user.id)
-        ok = bool(id_number) and person is not None and services.claim_census(
+        other = bool(id_number) and services.claims_another_entry(
+            s, user.id or 0, services.census_hash(settings.census_salt, id_number))
+        ok = bool(id_number) and person is not None and not other and services.claim_census(
             s, person, settings.census_salt, id_number, now, settings.secret_key)
+    if other:
+        return redirect(request, "/account", _("Your account is already verified with another "
+                                               "ID number. One account verifies one person."),
+                        "error")
     if not ok:
         return redirect(request, "/account", _("This ID number is not on the city's resident "
                                                "list, or it already verified another account."),

@@ -282,6 +282,14 @@ def on_census_claim(hook: CensusClaimHook) -> CensusClaimHook:
     return hook
 
 
+def claims_another_entry(db: Session, user_id: int, id_hash: str) -> bool:
+    """Whether the account already holds a census entry other than `id_hash`: an account
+    verifies with one ID number, so nobody votes for two people with one account."""
+    return db.exec(select(CensusEntry.id).where(CensusEntry.claimed_by_id == user_id,
+                                                CensusEntry.id_hash != id_hash)).first() \
+        is not None
+
+
 def claim_census(db: Session, user: User, salt: str, id_number: str, now: datetime,
                  secret_key: str = "") -> bool:
     """Verify a resident whose ID number is on the census list; each entry verifies one account.
@@ -294,6 +302,8 @@ def claim_census(db: Session, user: User, salt: str, id_number: str, now: dateti
     entry = db.exec(select(CensusEntry).where(CensusEntry.id_hash == id_hash)
                     .with_for_update()).first()
     if entry is None or (entry.claimed_by_id not in (None, user.id)):
+        return False
+    if claims_another_entry(db, user.id, id_hash):  # one person, one ID number
         return False
     if entry.claimed_by_id is None:
         claim = CensusClaim(user.id, id_hash, now, secret_key)

@@ -140,3 +140,44 @@ def test_an_admin_sets_residency_and_it_is_audited(client: TestClient, admin, da
         fresh = db.get(User, person.id)
         assert fresh is not None and fresh.is_verified and fresh.district_id == district.id
         assert db.exec(select(AuditEntry.action)).all() == ["residency.set"]
+
+
+def test_one_account_verifies_with_one_id_number(client: TestClient, app, admin,
+                                                 database) -> None:
+    """An account that holds a census entry cannot claim a second one (it would vote for two
+    people); the second entry stays free for its owner."""
+    with database.session(write=True) as db:
+        db.add(District(slug="leninsky", name_ru="Ленинский район", name_ky="Ленин району",
+                        name_en="Leninsky"))
+    salt = app.state.settings.census_salt
+    rows = ["id_hash,district", f"{census_hash(salt, '21234567890123')},leninsky",
+            f"{census_hash(salt, '11234567890123')},leninsky"]
+    client.post("/admin/census", data={"csrf_token": csrf_of(client, "/admin/census"),
+                                       "batch": "2026-11"},
+                files={"file": ("list.csv", "\n".join(rows).encode(), "text/csv")})
+    resident = TestClient(app, follow_redirects=False)
+    make_user(database, "one@example.kg")
+    sign_in(resident, "one@example.kg")
+    first = resident.post("/account/verify", data={
+        "id_number": "21234567890123", "csrf_token": csrf_of(resident, "/account")},
+        headers={"Accept-Language": "en"})
+    assert first.status_code == 303
+    assert "You are now a verified resident." in _account(resident)
+    again = resident.post("/account/verify", data={
+        "id_number": "11234567890123", "csrf_token": csrf_of(resident, "/account")},
+        headers={"Accept-Language": "en"})
+    assert again.status_code == 303
+    assert "already verified with another ID number" in _account(resident)
+
+    owner = TestClient(app, follow_redirects=False)
+    make_user(database, "two@example.kg")
+    sign_in(owner, "two@example.kg")
+    mine = owner.post("/account/verify", data={
+        "id_number": "11234567890123", "csrf_token": csrf_of(owner, "/account")},
+        headers={"Accept-Language": "en"})
+    assert mine.status_code == 303
+    assert "You are now a verified resident." in _account(owner)
+
+
+def _account(client: TestClient) -> str:
+    return client.get("/account", headers={"Accept-Language": "en"}).text
