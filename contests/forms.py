@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from starlette.datastructures import FormData
 
 from contests.models import PHASE_ORDER, Category, Contest, Phase, Round, RoundPhase, RoundPot
-from core.forms import Form
+from core.forms import Form, text_field
 from core.i18n import format_number
 from core.i18n import gettext as _
 from core.web import field_str
@@ -60,18 +60,6 @@ Schedule = dict[Phase, tuple[datetime, datetime]]
 Pots = dict[int | None, int]
 
 
-def _text(form: Form, data: FormData, name: str, max_length: int, *,
-          required: bool = True, multiline: bool = False) -> str:
-    value = field_str(data, name, max_length)
-    form.values[name] = value
-    allowed = "\n\r\t" if multiline else ""
-    if required and not value:
-        form.errors[name] = _("Fill in this field.")
-    elif len(value) > max_length:
-        form.errors[name] = _("Use at most %(n)s characters.", n=max_length)
-    elif any(ord(ch) < 32 and ch not in allowed for ch in value):
-        form.errors[name] = _("Remove control characters.")
-    return value
 
 
 def _slug(form: Form, data: FormData, max_length: int) -> str:
@@ -115,10 +103,10 @@ def contest_values(contest: Contest) -> dict[str, str]:
 
 def contest_form(data: FormData) -> tuple[Form, ContestData | None]:
     form = Form()
-    title = _text(form, data, "title", 200)
+    title = text_field(form, data, "title", 200)
     slug = _slug(form, data, 60)
     year = _whole(form, data, "year", 2000, 2100)
-    description = _text(form, data, "description", 5000, required=False, multiline=True)
+    description = text_field(form, data, "description", 5000, required=False, multiline=True)
     if not form.ok or year is None:
         return form, None
     return form, ContestData(slug, title, year, description)
@@ -126,7 +114,7 @@ def contest_form(data: FormData) -> tuple[Form, ContestData | None]:
 
 def new_round_form(data: FormData) -> tuple[Form, str | None]:
     form = Form()
-    title = _text(form, data, "round_title", 200)
+    title = text_field(form, data, "round_title", 200)
     return form, title if form.ok else None
 
 
@@ -140,8 +128,8 @@ def round_values(round_: Round) -> dict[str, str]:
 
 def round_form(data: FormData) -> tuple[Form, RoundData | None]:
     form = Form()
-    title = _text(form, data, "title", 200)
-    description = _text(form, data, "description", 5000, required=False, multiline=True)
+    title = text_field(form, data, "title", 200)
+    description = text_field(form, data, "description", 5000, required=False, multiline=True)
     verified_only = data.get("verified_only") == "yes"
     form.values["verified_only"] = "yes" if verified_only else ""
     supports = _whole(form, data, "max_supports_per_person", 0, 1000)
@@ -235,7 +223,7 @@ def category_values(category: Category) -> dict[str, str]:
 def category_form(data: FormData) -> tuple[Form, CategoryData | None]:
     form = Form()
     slug = _slug(form, data, 40)
-    name_ru, name_ky, name_en = (_text(form, data, f"name_{code}", 120)
+    name_ru, name_ky, name_en = (text_field(form, data, f"name_{code}", 120)
                                  for code in ("ru", "ky", "en"))
     position = _whole(form, data, "position", 0, 10_000, required=False)
     if not form.ok:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from starlette.datastructures import FormData
+
 from core.i18n import gettext as _
 
 
@@ -15,6 +17,23 @@ class Form:
     @property
     def ok(self) -> bool:
         return not self.errors
+
+
+def text_field(form: Form, data: FormData, name: str, max_length: int, *,
+               required: bool = True, multiline: bool = False) -> str:
+    """Read a text field into `form.values`, noting the error a resident would fix: empty
+    when required, too long, or control characters (line breaks only when `multiline`)."""
+    raw = data.get(name)
+    value = raw.strip()[: max_length + 1] if isinstance(raw, str) else ""
+    form.values[name] = value
+    allowed = "\n\r\t" if multiline else ""
+    if required and not value:
+        form.errors[name] = _("Fill in this field.")
+    elif len(value) > max_length:
+        form.errors[name] = _("Use at most %(n)s characters.", n=max_length)
+    elif any(ord(ch) < 32 and ch not in allowed for ch in value):
+        form.errors[name] = _("Remove control characters.")
+    return value
 
 
 def field_label(name: str) -> str:

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from starlette.datastructures import FormData
 
-from core.forms import Form
+from core.forms import Form, text_field
 from core.i18n import gettext as _
 from core.web import field_str
 from surveys.models import Audience, QuestionType, Survey, SurveyQuestion, SurveyWave
@@ -55,18 +55,6 @@ class WaveData:
     closes_at: datetime
 
 
-def _text(form: Form, data: FormData, name: str, max_length: int, *,
-          required: bool = True, multiline: bool = False) -> str:
-    value = field_str(data, name, max_length)
-    form.values[name] = value
-    allowed = "\n\r\t" if multiline else ""
-    if required and not value:
-        form.errors[name] = _("Fill in this field.")
-    elif len(value) > max_length:
-        form.errors[name] = _("Use at most %(n)s characters.", n=max_length)
-    elif any(ord(ch) < 32 and ch not in allowed for ch in value):
-        form.errors[name] = _("Remove control characters.")
-    return value
 
 
 def _texts(form: Form, data: FormData, prefix: str, max_length: int, *,
@@ -74,7 +62,7 @@ def _texts(form: Form, data: FormData, prefix: str, max_length: int, *,
     """A text in every working language (fields `prefix_ru`, `prefix_ky`, `prefix_en`). An
     optional text is all or nothing: a text in one language only would leave the others
     reading a different language."""
-    out = {lang: _text(form, data, f"{prefix}_{lang}", max_length, required=required,
+    out = {lang: text_field(form, data, f"{prefix}_{lang}", max_length, required=required,
                        multiline=multiline) for lang in LANGS}
     if not required and any(out.values()):
         for lang in LANGS:
@@ -167,7 +155,7 @@ def wave_values(wave: SurveyWave, time_zone: str) -> dict[str, str]:
 
 def wave_form(data: FormData, time_zone: str) -> tuple[Form, WaveData | None]:
     form = Form()
-    label = _text(form, data, "label", 80, required=False)
+    label = text_field(form, data, "label", 80, required=False)
     opens, closes = _dates(form, data, time_zone)
     if not form.ok or opens is None or closes is None:
         return form, None
@@ -183,7 +171,7 @@ def _lines_values(items: list[Any]) -> str:
 
 def _lines(form: Form, data: FormData, name: str) -> list[dict[str, Any]]:
     """Options (or matrix rows), one a line: `value | ru | ky | en`."""
-    raw = _text(form, data, name, 20_000, required=False, multiline=True)
+    raw = text_field(form, data, name, 20_000, required=False, multiline=True)
     out: list[dict[str, Any]] = []
     for number, line in enumerate(raw.splitlines(), start=1):
         if not line.strip():
