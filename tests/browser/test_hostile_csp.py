@@ -47,7 +47,7 @@ def seeded_scenes(database_url: str) -> list[dict[str, str]]:
                   "name": "0" * 32 + ".pdf", "code": "0" * 64,
                   # The demo city's survey (surveys/demo.py) and any other path under /api/v1/.
                   "slug": "city-services-trust", "number": "1", "fmt": "responses.csv",
-                  "rest": "nothing-here"}
+                  "key": "sat_transport", "response_id": "1", "rest": "nothing-here"}
         for round_ in s.exec(select(Round).order_by(col(Round.id))).all():
             pot = s.exec(select(RoundPot).where(RoundPot.round_id == round_.id)).first()
             idea = s.exec(select(Idea).where(Idea.round_id == round_.id,
