@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from starlette.datastructures import FormData
 
 from contests.models import PHASE_ORDER, Category, Contest, Phase, Round, RoundPhase, RoundPot
-from core.forms import Form, text_field
+from core.forms import Form, local_time_field, text_field
 from core.i18n import format_number
 from core.i18n import gettext as _
 from core.web import field_str
@@ -149,20 +149,6 @@ def phase_values(phases: list[RoundPhase], time_zone: str) -> dict[str, str]:
     return values
 
 
-def _local_time(form: Form, data: FormData, name: str, zone: ZoneInfo) -> datetime | None:
-    """A `datetime-local` value read as wall-clock time in the city, returned in aware UTC."""
-    raw = field_str(data, name, 40)
-    form.values[name] = raw
-    if not raw:
-        return None
-    try:
-        parsed = datetime.fromisoformat(raw.replace(" ", "T", 1))
-    except ValueError:
-        parsed = None
-    if parsed is None or parsed.tzinfo is not None or not 2000 <= parsed.year <= 2100:
-        form.errors[name] = _("Enter a date and time like 2027-03-01 09:00.")
-        return None
-    return parsed.replace(second=0, microsecond=0, tzinfo=zone).astimezone(UTC)
 
 
 def phases_form(data: FormData, time_zone: str) -> tuple[Form, Schedule | None]:
@@ -175,8 +161,8 @@ def phases_form(data: FormData, time_zone: str) -> tuple[Form, Schedule | None]:
     previous_end: datetime | None = None
     for phase in PHASE_ORDER:
         start_name, end_name = f"{phase}_start", f"{phase}_end"
-        start = _local_time(form, data, start_name, zone)
-        end = _local_time(form, data, end_name, zone)
+        start = local_time_field(form, data, start_name, zone)
+        end = local_time_field(form, data, end_name, zone)
         if start_name in form.errors or end_name in form.errors:
             continue
         if start is None and end is None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 from starlette.datastructures import FormData
 
@@ -34,6 +36,27 @@ def text_field(form: Form, data: FormData, name: str, max_length: int, *,
     elif any(ord(ch) < 32 and ch not in allowed for ch in value):
         form.errors[name] = _("Remove control characters.")
     return value
+
+
+def local_time_field(form: Form, data: FormData, name: str, zone: ZoneInfo, *,
+                     required: bool = False) -> datetime | None:
+    """A `datetime-local` value read as wall-clock time in the city, returned in aware UTC;
+    None (with the error noted) when it is missing and required, or not a date and time."""
+    raw = data.get(name)
+    raw = raw.strip()[:41] if isinstance(raw, str) else ""
+    form.values[name] = raw
+    if not raw:
+        if required:
+            form.errors[name] = _("Fill in this field.")
+        return None
+    try:
+        parsed: datetime | None = datetime.fromisoformat(raw.replace(" ", "T", 1))
+    except ValueError:
+        parsed = None
+    if parsed is None or parsed.tzinfo is not None or not 2000 <= parsed.year <= 2100:
+        form.errors[name] = _("Enter a date and time like 2027-03-01 09:00.")
+        return None
+    return parsed.replace(second=0, microsecond=0, tzinfo=zone).astimezone(UTC)
 
 
 def field_label(name: str) -> str:

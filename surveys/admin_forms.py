@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from starlette.datastructures import FormData
 
-from core.forms import Form, text_field
+from core.forms import Form, local_time_field, text_field
 from core.i18n import gettext as _
 from core.web import field_str
 from surveys.models import Audience, QuestionType, Survey, SurveyQuestion, SurveyWave
@@ -75,21 +75,6 @@ def _texts_values(prefix: str, texts: dict[str, Any] | None) -> dict[str, str]:
     return {f"{prefix}_{lang}": str((texts or {}).get(lang, "")) for lang in LANGS}
 
 
-def _local_time(form: Form, data: FormData, name: str, zone: ZoneInfo) -> datetime | None:
-    """A `datetime-local` value read as wall-clock time in the city, returned in aware UTC."""
-    raw = field_str(data, name, 40)
-    form.values[name] = raw
-    if not raw:
-        form.errors[name] = _("Fill in this field.")
-        return None
-    try:
-        parsed = datetime.fromisoformat(raw.replace(" ", "T", 1))
-    except ValueError:
-        parsed = None
-    if parsed is None or parsed.tzinfo is not None or not 2000 <= parsed.year <= 2100:
-        form.errors[name] = _("Enter a date and time like 2027-03-01 09:00.")
-        return None
-    return parsed.replace(second=0, microsecond=0, tzinfo=zone).astimezone(UTC)
 
 
 def local(moment: datetime, time_zone: str) -> str:
@@ -101,8 +86,8 @@ def local(moment: datetime, time_zone: str) -> str:
 def _dates(form: Form, data: FormData, time_zone: str) -> tuple[datetime | None,
                                                                  datetime | None]:
     zone = ZoneInfo(time_zone)
-    opens = _local_time(form, data, "opens_at", zone)
-    closes = _local_time(form, data, "closes_at", zone)
+    opens = local_time_field(form, data, "opens_at", zone, required=True)
+    closes = local_time_field(form, data, "closes_at", zone, required=True)
     if opens is not None and closes is not None and closes <= opens:
         form.errors["closes_at"] = _("The end must be later than the start.")
     return opens, closes
