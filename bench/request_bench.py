@@ -107,7 +107,8 @@ def measure(loop: asyncio.AbstractEventLoop, app: Any, counter: Counter | None,
             one(i + j)
         profile.disable()
         i += n
-        pstats.Stats(profile, stream=sys.stderr).sort_stats("cumulative").print_stats(PROFILE)
+        for order in ("cumulative", "tottime"):
+            pstats.Stats(profile, stream=sys.stderr).sort_stats(order).print_stats(PROFILE)
     times, statements, i = [], 0, warm
     for _ in range(repeats):
         before = counter.statements if counter else 0
@@ -173,6 +174,10 @@ def main() -> None:
         for engine in {database.read_engine, database.write_engine}:
             event.listen(engine, "before_cursor_execute", counter)
         app = create_app(settings, database)
+        # The same app without the page cache (core/pagecache.py): what a page costs to build.
+        uncached = create_app(Settings.from_env({**dict(
+            SHAAR_ENV="production", SHAAR_VAR_DIR=str(workdir / "var"), DATABASE_URL=url,
+            SECRET_KEY=SECRET, BASE_URL=f"http://{HOST}"), "PAGE_CACHE_SECONDS": "0"}), database)
         loop = asyncio.new_event_loop()
         reader = first[-1][1]  # a voter who never casts here: a signed-in reader
         anon = {"cookie": "shaar_bid=benchreader0000000000000000000000"}
@@ -197,6 +202,12 @@ def main() -> None:
         rows += [("bare /healthz", bare_health, 0, "", ""),
                  ("bare GET /page", bare_page, 0, "", ""),
                  ("bare POST /form", bare_form, 0, "", "")]
+        def filtered(i: int) -> tuple[str, str, dict[str, str], bytes]:
+            """The idea list as readers browse it: a sort, a district filter, a page."""
+            sort = ("newest", "cost_asc", "cost_desc")[i % 3]
+            query = f"sort={sort}&district={1 + i % 4}&page={1 + i // 12 % 20}"
+            return "GET", f"{prepared.paths['ideas']}?{query}", anon, b""
+
         scenarios: list[tuple[str, Request, tuple[int, ...], float]] = [
             ("anonymous /healthz", get("/healthz", anon), (200,), bare_health),
             ("signed-in /healthz", get("/healthz", signed), (200,), bare_health),
@@ -205,31 +216,38 @@ def main() -> None:
             ("idea list", get(prepared.paths["ideas"], anon), (200,), bare_page),
             ("idea page", get(prepared.paths["idea"], anon), (200,), bare_page),
             ("results page", get(prepared.paths["results"], anon), (200,), bare_page),
+            ("idea list, built", get(prepared.paths["ideas"], anon), (200,), bare_page),
+            ("idea list filtered, built", filtered, (200,), bare_page),
+            ("idea page, built", get(prepared.paths["idea"], anon), (200,), bare_page),
+            ("signed-in idea list", get(prepared.paths["ideas"], signed), (200,), bare_page),
         ]
         wanted = set(args.only.split(",")) if args.only else None
         for name, make, expect, base in scenarios:
             if wanted and name not in wanted:
                 continue
+            target_app = uncached if name.endswith(", built") else app
             if args.show_sql:
                 counter.keep, counter.log = True, []
-                loop.run_until_complete(call(app, *make(len(first) - 2)))
+                loop.run_until_complete(call(target_app, *make(len(first) - 2)))
                 counter.keep = False
                 print(f"--- {name}:\n  " + "\n  ".join(counter.log))
             with contextlib.redirect_stdout(io.StringIO()):  # mail without SMTP is printed
-                ms, statements = measure(loop, app, counter, make, n, expect, repeats=repeats)
+                ms, statements = measure(loop, target_app, counter, make, n, expect,
+                                         repeats=repeats)
             goal = STATEMENT_TARGETS.get(name)
             target = (f"{'ok' if statements <= goal else 'MISS'} <= {goal}"
                       if goal is not None else "")
             rows.append((name, ms, statements, f"{ms / base:.1f}x", target))
         overhead = next((r[1] for r in rows if r[0] == "signed-in /healthz"), 0) - bare_health
-        print(f"\n{'scenario':<20} {'CPU ms':>7} {'x bare':>7} {'SQL/req':>8}  statements target")
+        print(f"\n{'scenario':<26} {'CPU ms':>7} {'x bare':>7} {'SQL/req':>8}  statements target")
         for name, ms, statements, ratio, target in rows:
-            print(f"{name:<20} {ms:>7.2f} {ratio:>7} {statements:>8.1f}  {target}")
+            print(f"{name:<26} {ms:>7.2f} {ratio:>7} {statements:>8.1f}  {target}")
         verdict = "ok" if overhead < OVERHEAD_TARGET_MS else "MISS"
         print(f"\nsigned-in request overhead (signed-in /healthz - bare /healthz): "
               f"{overhead:.2f} ms CPU, {verdict} < {OVERHEAD_TARGET_MS} ms")
         print(f"(median of {repeats} batches of {n}; 'x bare' = CPU over the bare endpoint "
-              f"of the same kind: /healthz, GET /page, POST /form)")
+              f"of the same kind: /healthz, GET /page, POST /form; anonymous pages come from "
+              f"the page cache, ', built' ones from an app without it)")
         database.dispose()
     finally:
         shutil.rmtree(workdir, ignore_errors=True)

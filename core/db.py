@@ -97,9 +97,15 @@ def make_engine(url: str, *, immediate: bool = False, **kwargs: Any) -> Engine:
 
 
 def make_database(url: str) -> Database:
+    from core.pagecache import track_writes
+
     url = normalise_url(url)
     if url.startswith("sqlite"):
-        return Database(make_engine(url), make_engine(url, immediate=True))
-    engine = make_engine(url)
-    return Database(engine, engine)
+        database = Database(make_engine(url), make_engine(url, immediate=True))
+    else:
+        engine = make_engine(url)
+        database = Database(engine, engine)
+    for engine in {database.read_engine, database.write_engine}:
+        track_writes(engine)  # public pages cached for anonymous readers see every change
+    return database
 

@@ -194,3 +194,10 @@ class MailOutbox(SQLModel, table=True):
     sent_at: datetime | None = None
     failed_at: datetime | None = None
     last_error: str = Field(default="", max_length=500)
+
+
+class ContentVersion(SQLModel, table=True):
+    """One row: how many commits have changed what public pages show (core/pagecache.py)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    n: int = 0

@@ -68,6 +68,7 @@ class Settings:
     cast_rate_limit: str = "30/3600"
     upload_rate_limit: str = "40/3600"
     report_hide_threshold: int = 3
+    page_cache_seconds: int = 10
     trust_proxy_headers: bool = False
     results_signing_key: Path = ROOT / "var" / "results_signing_key.pem"
     city_name: str = "Bishkek"
@@ -131,6 +132,7 @@ class Settings:
             "cast_rate_limit": _rate(env, "CAST_RATE_LIMIT", "30/3600"),
             "upload_rate_limit": _rate(env, "UPLOAD_RATE_LIMIT", "40/3600"),
             "report_hide_threshold": _int(env, "REPORT_HIDE_THRESHOLD", 3) or 1,
+            "page_cache_seconds": _int(env, "PAGE_CACHE_SECONDS", 10),
             "trust_proxy_headers": _bool(env, "TRUST_PROXY_HEADERS", False),
             "results_signing_key": Path(env.get("RESULTS_SIGNING_KEY")
                                         or str(var_dir / "results_signing_key.pem")),

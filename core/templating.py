@@ -23,8 +23,11 @@ def machine_time(value: datetime) -> str:
     return value.astimezone(UTC).isoformat(timespec="seconds")
 
 
-def make_environment() -> jinja2.Environment:
+def make_environment(auto_reload: bool = True) -> jinja2.Environment:
+    """`auto_reload`: look at each template file's time on every use (for development; in
+    production templates change only with a deploy, which restarts the processes)."""
     env = jinja2.Environment(
+        auto_reload=auto_reload,
         loader=jinja2.FileSystemLoader(str(ROOT / "templates")),
         autoescape=True,
         extensions=["jinja2.ext.i18n"],

@@ -19,6 +19,7 @@ from core import ratelimit
 from core.forms import Form
 from core.i18n import gettext as _
 from core.models import District
+from core.pagecache import cached_page
 from core.templating import render
 from core.web import as_int, db, field_str, read_form, redirect, require_writer
 from ideas import engagement, queries, rules, services, uploads
@@ -39,6 +40,7 @@ def _int_param(request: Request, name: str) -> int | None:
     return as_int(raw, 10**9)
 
 
+@cached_page
 async def idea_list(request: Request) -> Response:
     params = request.query_params
     sort = params.get("sort", "newest")
@@ -92,6 +94,7 @@ def _open_phase(s: Session, round_: Round, request: Request) -> str | None:
     return phase.phase if phase else None
 
 
+@cached_page
 async def idea_detail(request: Request) -> Response:
     viewer = viewer_of(request)
     now = request.state.now

@@ -101,7 +101,9 @@ def _clean_tables(request: pytest.FixtureRequest) -> Iterator[None]:
         return
     database: Database = request.getfixturevalue("database")
     all_models()
-    tables = [t.name for t in reversed(SQLModel.metadata.sorted_tables)]
+    # The content version's one row stays (core/pagecache.py); the cleanup itself bumps it.
+    tables = [t.name for t in reversed(SQLModel.metadata.sorted_tables)
+              if t.name != "contentversion"]
     with database.write_engine.begin() as conn:
         if conn.dialect.name == "postgresql":
             conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
