@@ -13,6 +13,10 @@ process; PostgreSQL: --pg-workers processes) and drives four scenarios with wrk:
   idea      one idea's page
   results   the results page of a round whose results are published
 
+The three pages are read anonymously, so after the first request they come from the page
+cache (core/pagecache.py, PAGE_CACHE_SECONDS); bench/request_bench.py prints what building
+them costs (its ', built' rows).
+
 The bare baseline (bench/baseline_app.py) runs under the same uvicorn flags and worker count:
 GET /page renders a Jinja page of the idea list's size, POST /form parses a form, checks an
 HMAC token and renders the same page. Scenarios are interleaved run by run, so a busy

@@ -1,4 +1,5 @@
-"""Whole-page cache for anonymous readers of public pages (the idea list, an idea's page).
+"""Whole-page cache for anonymous readers of public pages (the idea list, an idea's page,
+the results page).
 
 Most visitors are not signed in, and they all see the same page for the same address and
 language. Such a page is rendered once and kept in this process for `PAGE_CACHE_SECONDS`

@@ -17,6 +17,7 @@ from contests.models import Round
 from core.i18n import get_locale
 from core.i18n import gettext as _
 from core.models import Role
+from core.pagecache import cached_page
 from core.templating import render
 from core.web import as_int, db, field_str, read_form, redirect, require_user
 from results import charts, downloads, export, queries, services, signing
@@ -84,6 +85,7 @@ def pot_charts(view: queries.RunView) -> dict[int, list[charts.Chart]]:
     return out
 
 
+@cached_page
 async def results_page(request: Request) -> Response:
     return page_response(request, None, "")
 
