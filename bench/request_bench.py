@@ -166,18 +166,16 @@ def main() -> None:
                 first.append((path, cookie, body))
         print(f"prepared {args.ideas:,} ideas and {len(first):,} voters in "
               f"{time.monotonic() - t0:.0f} s ({url.split(':')[0]})")
-        settings = Settings.from_env({
-            "SHAAR_ENV": "production", "SHAAR_VAR_DIR": str(workdir / "var"),
-            "DATABASE_URL": url, "SECRET_KEY": SECRET, "BASE_URL": f"http://{HOST}"})
+        env = {"SHAAR_ENV": "production", "SHAAR_VAR_DIR": str(workdir / "var"),
+               "DATABASE_URL": url, "SECRET_KEY": SECRET, "BASE_URL": f"http://{HOST}"}
+        settings = Settings.from_env(env)
         database = make_database(url)
         counter = Counter()
         for engine in {database.read_engine, database.write_engine}:
             event.listen(engine, "before_cursor_execute", counter)
         app = create_app(settings, database)
         # The same app without the page cache (core/pagecache.py): what a page costs to build.
-        uncached = create_app(Settings.from_env({**dict(
-            SHAAR_ENV="production", SHAAR_VAR_DIR=str(workdir / "var"), DATABASE_URL=url,
-            SECRET_KEY=SECRET, BASE_URL=f"http://{HOST}"), "PAGE_CACHE_SECONDS": "0"}), database)
+        uncached = create_app(Settings.from_env({**env, "PAGE_CACHE_SECONDS": "0"}), database)
         loop = asyncio.new_event_loop()
         reader = first[-1][1]  # a voter who never casts here: a signed-in reader
         anon = {"cookie": "shaar_bid=benchreader0000000000000000000000"}

@@ -22,7 +22,7 @@ from core import errors
 from core.db import Database, make_database
 from core.limits import BodySizeLimitMiddleware
 from core.models import utcnow
-from core.pagecache import PageCache
+from core.pagecache import AnonymousPages
 from core.security import content_security_policy
 from core.settings import ROOT, Settings
 from core.templating import make_environment
@@ -150,7 +150,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.state.clock = utcnow
     app.state.templates = make_environment(auto_reload=not settings.is_production)
     if settings.page_cache_seconds > 0:
-        app.state.page_cache = PageCache(settings.page_cache_seconds)
+        app.state.anonymous_pages = AnonymousPages(settings.page_cache_seconds)
     from results.explain import idea_result  # the idea page shows the published outcome
     app.state.templates.globals["idea_result"] = idea_result
     logging.basicConfig(level=logging.INFO)

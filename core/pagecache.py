@@ -101,7 +101,7 @@ class Page:
         return response
 
 
-class PageCache:
+class AnonymousPages:
     """Least recently used pages of this process, at most MAX_PAGES and MAX_BYTES. Only the
     event loop's thread uses it (async endpoints), so it needs no lock."""
 
@@ -168,7 +168,7 @@ def cached_page(endpoint: Endpoint) -> Endpoint:
 
     @functools.wraps(endpoint)
     async def wrapper(request: Request) -> Response:
-        cache: PageCache | None = getattr(request.app.state, "page_cache", None)
+        cache: AnonymousPages | None = getattr(request.app.state, "anonymous_pages", None)
         if cache is None or not _may_use(request):
             return await endpoint(request)
         with request.app.state.database.single_read() as conn:

@@ -43,7 +43,7 @@ def test_a_second_anonymous_reader_gets_the_kept_page(app, client: TestClient, i
     assert first.status_code == second.status_code == 200
     assert "Shade for the bus stop" in second.text
     assert second.text == first.text
-    assert app.state.page_cache.hits == 1
+    assert app.state.anonymous_pages.hits == 1
 
 
 @pytest.mark.parametrize("path", ["/ideas", "/ideas/{ref}"])
@@ -60,7 +60,7 @@ def test_each_browser_gets_its_own_csrf_token(app, idea) -> None:
             TestClient(app, follow_redirects=False) as two:
         token_one = CSRF_RE.search(one.get("/ideas").text).group(1)  # type: ignore[union-attr]
         token_two = CSRF_RE.search(two.get("/ideas").text).group(1)  # type: ignore[union-attr]
-        assert app.state.page_cache.hits == 1
+        assert app.state.anonymous_pages.hits == 1
         assert token_one != token_two
         # The kept page's token works for its reader: the language form goes through.
         switched = two.post("/language", data={"csrf_token": token_two, "locale": "en",
@@ -85,14 +85,14 @@ def test_a_signed_in_reader_never_gets_the_anonymous_page(app, client: TestClien
     page = client.get("/ideas")
     assert 'action="/signout"' in page.text and 'href="/my/ideas"' in page.text
     assert "no-store" in page.headers["cache-control"]
-    assert app.state.page_cache.hits == 0
+    assert app.state.anonymous_pages.hits == 0
 
 
 def test_the_kept_page_ends_with_time(app, client: TestClient, database, idea) -> None:
     client.get("/ideas")
-    app.state.clock = lambda: utcnow() + timedelta(seconds=app.state.page_cache.seconds + 1)
+    app.state.clock = lambda: utcnow() + timedelta(seconds=app.state.anonymous_pages.seconds + 1)
     client.get("/ideas")
-    assert app.state.page_cache.hits == 0
+    assert app.state.anonymous_pages.hits == 0
 
 
 def test_a_page_that_carries_a_message_is_not_kept(app, client: TestClient, settings,
@@ -116,7 +116,7 @@ def test_no_cache_when_switched_off(tmp_path, database, idea) -> None:
 
     settings = make_settings(tmp_path, str(database.write_engine.url), page_cache_seconds=0)
     off = create_app(settings, database)
-    assert getattr(off.state, "page_cache", None) is None
+    assert getattr(off.state, "anonymous_pages", None) is None
     with TestClient(off) as c:
         assert "Shade for the bus stop" in c.get("/ideas").text
 
