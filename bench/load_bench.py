@@ -15,7 +15,7 @@ process; PostgreSQL: --pg-workers processes) and drives four scenarios with wrk:
 
 The three pages are read anonymously, so after the first request they come from the page
 cache (core/pagecache.py, PAGE_CACHE_SECONDS); bench/request_bench.py prints what building
-them costs (its ', built' rows).
+them costs (its '(built)' rows).
 
 The bare baseline (bench/baseline_app.py) runs under the same uvicorn flags and worker count:
 GET /page renders a Jinja page of the idea list's size, POST /form parses a form, checks an

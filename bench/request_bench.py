@@ -214,16 +214,16 @@ def main() -> None:
             ("idea list", get(prepared.paths["ideas"], anon), (200,), bare_page),
             ("idea page", get(prepared.paths["idea"], anon), (200,), bare_page),
             ("results page", get(prepared.paths["results"], anon), (200,), bare_page),
-            ("idea list, built", get(prepared.paths["ideas"], anon), (200,), bare_page),
-            ("idea list filtered, built", filtered, (200,), bare_page),
-            ("idea page, built", get(prepared.paths["idea"], anon), (200,), bare_page),
+            ("idea list (built)", get(prepared.paths["ideas"], anon), (200,), bare_page),
+            ("idea list filtered (built)", filtered, (200,), bare_page),
+            ("idea page (built)", get(prepared.paths["idea"], anon), (200,), bare_page),
             ("signed-in idea list", get(prepared.paths["ideas"], signed), (200,), bare_page),
         ]
         wanted = set(args.only.split(",")) if args.only else None
         for name, make, expect, base in scenarios:
             if wanted and name not in wanted:
                 continue
-            target_app = uncached if name.endswith(", built") else app
+            target_app = uncached if name.endswith(" (built)") else app
             if args.show_sql:
                 counter.keep, counter.log = True, []
                 loop.run_until_complete(call(target_app, *make(len(first) - 2)))
@@ -245,7 +245,7 @@ def main() -> None:
               f"{overhead:.2f} ms CPU, {verdict} < {OVERHEAD_TARGET_MS} ms")
         print(f"(median of {repeats} batches of {n}; 'x bare' = CPU over the bare endpoint "
               f"of the same kind: /healthz, GET /page, POST /form; anonymous pages come from "
-              f"the page cache, ', built' ones from an app without it)")
+              f"the page cache, '(built)' ones from an app without it)")
         database.dispose()
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
