@@ -13,6 +13,7 @@ from typing import Any
 
 import httpx
 import pytest
+from playwright.sync_api import expect
 
 from core.settings import ROOT
 from tests.conftest import free_port
@@ -92,6 +93,11 @@ def browser() -> Iterator[Any]:
         instance.close()
 
 
+# A loaded CI machine (two test workers, each with its own live server and Chromium) can take
+# longer than Playwright's 5 s default to answer a form post and draw the new page.
+expect.set_options(timeout=30_000)
+
+
 class Watched:
     """A page whose console errors, CSP violations and requests are kept for assertions."""
 
@@ -111,6 +117,18 @@ class Watched:
         # the page it shows.
         self.page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True,
                              caret="initial")
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    report = yield
+    if report.when == "call" and report.failed and "watched" in getattr(item, "fixturenames", ()):
+        watched = item.funcargs.get("watched")  # type: ignore[attr-defined]
+        if isinstance(watched, Watched):
+            # What the browser last showed, for a failure on a machine nobody can look at.
+            report.sections.append(("page at failure", f"{watched.page.url}\n"
+                                    f"{watched.page.locator('main').inner_text()[:2000]}"))
+    return report
 
 
 @pytest.fixture(params=[True, False], ids=["js", "nojs"])

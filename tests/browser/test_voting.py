@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from playwright.sync_api import expect
+
 from tests.browser.conftest import Watched
 
 
@@ -21,18 +23,19 @@ def _sign_in_and_open_voting(watched: Watched, base: str) -> Any:
     return page
 
 
+# Without JavaScript every edit is a form post and a new page; locator assertions query the
+# page again after the navigation, where a function waited for in the old page may be lost.
+
 def _clear_basket(page: Any) -> None:
-    while page.locator(".ballot-item button[value=remove]").count():
-        before = page.locator(".ballot-item button[value=remove]").count()
-        page.locator(".ballot-item button[value=remove]").first.click()
-        page.wait_for_function(f"() => document.querySelectorAll("
-                               f"'.ballot-item button[value=remove]').length < {before}")
+    remove = page.locator(".ballot-item button[value=remove]")
+    while before := remove.count():
+        remove.first.click()
+        expect(remove).to_have_count(before - 1)
 
 
 def _click_and_wait(page: Any, selector: str, chosen_before: int) -> None:
     page.locator(selector).click()
-    page.wait_for_function(f"() => document.querySelectorAll('.ballot-item.chosen').length"
-                           f" > {chosen_before}")
+    expect(page.locator(".ballot-item.chosen")).to_have_count(chosen_before + 1)
 
 
 def _cast_and_check_receipt(watched: Watched, base: str) -> None:
@@ -81,7 +84,7 @@ def test_resident_ranks_city_wide_projects_and_checks_the_receipt(watched: Watch
     _click_and_wait(page, f"#act-{ids[0]}", 0)
     _click_and_wait(page, f"#act-{ids[2]}", 1)
     page.locator(f"#up-{ids[2]}").click()  # the second choice becomes the first
-    page.wait_for_function(f"() => !document.querySelector('#up-{ids[2]}')")
+    expect(page.locator(f"#up-{ids[2]}")).to_have_count(0)
     assert "1" in page.locator(f"#item-{ids[2]} .rank").inner_text()
     page.click("#review-link")
     first = page.locator(".choice-list li").first.inner_text()
