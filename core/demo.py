@@ -333,7 +333,7 @@ def seed_results_round(db: Session, now: datetime, contest: Contest, districts: 
         for _n in range(sheets):
             sheet += 1
             voter = Voter(Channel.PAPER, id_hash=f"demo-sheet-{sheet:04d}")
-            cast_ballot(db, round_, pot.id or 0, voter, {ideas[i]: 1 for i in chosen},
+            cast_ballot(db, round_.id or 0, pot.id or 0, voter, {ideas[i]: 1 for i in chosen},
                         key=key, now=voting_day, replace=False)
     counted = now - timedelta(days=35)
     run: ResultRun = count_round(db, round_, None, counted)
@@ -508,6 +508,6 @@ def seed_counting_round(db: Session, now: datetime, contest: Contest, districts:
         for _n in range(sheets):
             sheet += 1
             voter = Voter(Channel.PAPER, id_hash=f"demo-count-sheet-{sheet:04d}")
-            cast_ballot(db, round_, pot.id or 0, voter,
+            cast_ballot(db, round_.id or 0, pot.id or 0, voter,
                         {made[i][0].id or 0: 1 for i in chosen}, key=key,
                         now=now - timedelta(days=5), replace=False)

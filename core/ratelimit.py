@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import secrets
 from datetime import datetime
+from typing import Any
 
+from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlmodel import Session, col, delete, select
+from sqlmodel import Session, col, delete
 
 from core.models import RateLimitHit
 
@@ -29,35 +31,50 @@ def _window(now: datetime, seconds: int) -> int:
     return epoch - epoch % seconds
 
 
+# Built once per process: every limited form (sign-in, cast) runs both statements.
+_T = RateLimitHit.__table__  # type: ignore[attr-defined]
+_COUNTS = (select(_T.c.window_start, _T.c.count)
+           .where(_T.c.key == bindparam("key"),
+                  or_(_T.c.window_start == bindparam("current"),
+                      _T.c.window_start == bindparam("previous"))))
+
+
+def _upsert(insert: Any) -> Any:
+    """Count one hit in the current window; returns the new count and the previous window's
+    (read in the same statement: its row is not the one written)."""
+    previous = (select(_T.c.count).where(_T.c.key == bindparam("hit_key"),
+                                         _T.c.window_start == bindparam("previous"))
+                .scalar_subquery())
+    return (insert(_T).values(key=bindparam("hit_key"), window_start=bindparam("window"), count=1)
+            .on_conflict_do_update(index_elements=["key", "window_start"],
+                                   set_={"count": _T.c.count + 1})
+            .returning(_T.c.count, previous))
+
+
+_UPSERT = {"postgresql": _upsert(pg_insert), "sqlite": _upsert(sqlite_insert)}
+_TAKE_BACK = (update(_T).where(_T.c.key == bindparam("hit_key"),
+                               _T.c.window_start == bindparam("window"))
+              .values(count=_T.c.count - 1))
+
+
+def _weighted(current: int, previous: int, now: datetime, window: int, seconds: int) -> float:
+    return current + previous * (1 - (now.timestamp() - window) / seconds)
+
+
 def is_limited(session: Session, key: str, spec: str, now: datetime) -> bool:
     """True when `key` has used up its attempts in the sliding window ending at `now`."""
     limit, seconds = parse_rate(spec)
     current = _window(now, seconds)
-    counts = dict(session.exec(
-        select(RateLimitHit.window_start, RateLimitHit.count).where(
-            RateLimitHit.key == key,
-            col(RateLimitHit.window_start).in_([current, current - seconds]))
-    ).all())
-    elapsed = now.timestamp() - current
-    weighted = counts.get(current, 0) + counts.get(current - seconds, 0) * (1 - elapsed / seconds)
-    return weighted >= limit
+    counts: dict[int, int] = dict(session.connection().execute(  # type: ignore[arg-type]
+        _COUNTS, {"key": key, "current": current, "previous": current - seconds}).all())
+    return _weighted(counts.get(current, 0), counts.get(current - seconds, 0), now, current,
+                     seconds) >= limit
 
 
-def record_hit(session: Session, key: str, spec: str, now: datetime) -> int:
-    """Count one attempt atomically (an upsert) and return the count in this window."""
-    _limit, seconds = parse_rate(spec)
-    window = _window(now, seconds)
-    dialect = session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    table = RateLimitHit.__table__  # type: ignore[attr-defined]
-    stmt = (
-        insert(table)
-        .values(key=key, window_start=window, count=1)
-        .on_conflict_do_update(index_elements=["key", "window_start"],
-                               set_={"count": table.c.count + 1})
-        .returning(table.c.count)
-    )
-    count = session.execute(stmt).scalar_one()
+def _hit(session: Session, key: str, window: int, seconds: int) -> tuple[int, int]:
+    conn = session.connection()
+    count, previous = conn.execute(_UPSERT[conn.dialect.name], {
+        "hit_key": key, "window": window, "previous": window - seconds}).one()
     # Old windows are useless; sweeping them now and then keeps the table small without a
     # cron job. Not on every new window: the sweep reads the whole table (no index serves
     # it), and with many people each first attempt opens a window.
@@ -65,5 +82,22 @@ def record_hit(session: Session, key: str, spec: str, now: datetime) -> int:
         session.execute(
             delete(RateLimitHit).where(col(RateLimitHit.window_start) < window - 86400)
         )
-    return int(count)
+    return int(count), int(previous or 0)
 
+
+def record_hit(session: Session, key: str, spec: str, now: datetime) -> int:
+    """Count one attempt atomically (an upsert) and return the count in this window."""
+    _limit, seconds = parse_rate(spec)
+    return _hit(session, key, _window(now, seconds), seconds)[0]
+
+
+def attempt(session: Session, key: str, spec: str, now: datetime) -> bool:
+    """`is_limited` and then `record_hit` in one statement: counts the attempt and returns
+    True, or returns False (and counts nothing) when `key` has used up its attempts."""
+    limit, seconds = parse_rate(spec)
+    window = _window(now, seconds)
+    count, previous = _hit(session, key, window, seconds)
+    if _weighted(count - 1, previous, now, window, seconds) < limit:
+        return True
+    session.connection().execute(_TAKE_BACK, {"hit_key": key, "window": window})
+    return False

@@ -191,7 +191,7 @@ def build_world(database: Database, settings: Settings,
                               district_id=fill.get("district"), is_verified=True)
                 cast_at = now if phase == Phase.VOTING else starts[Phase.VOTING] + timedelta(
                     hours=1)
-                receipt = cast_ballot(s, fresh, city.id or 0, voter, {admitted.id or 0: 1},
+                receipt = cast_ballot(s, fresh.id or 0, city.id or 0, voter, {admitted.id or 0: 1},
                                       key=key, now=cast_at)
                 fill["receipt"] = receipt.entry_hash
         if index > voting_at:

@@ -193,7 +193,8 @@ def _decided(s: Session, sheet: PaperSheet) -> None:
 def _count(s: Session, round_: Round, sheet: PaperSheet, pot_id: int, id_hash: str,
            marks: ballots.Marks, key: bytes, now: datetime) -> Receipt:
     voter = Voter(Channel.PAPER, id_hash=id_hash)
-    receipt = cast_ballot(s, round_, pot_id, voter, marks, key=key, now=now, replace=False)
+    receipt = cast_ballot(s, round_.id or 0, pot_id, voter, marks, key=key, now=now,
+                          replace=False)
     sheet.status, sheet.receipt = SheetStatus.COUNTED, receipt.entry_hash
     s.add(sheet)
     _decided(s, sheet)

@@ -166,33 +166,27 @@ async def ballot_cast(request: Request) -> Response:
         request.state.now
     marks = ballots.parse_marks([v for v in form.getlist("mark") if isinstance(v, str)])
     age_ok = form.get("age_confirmed") == "yes"
-    # One write transaction (one durable commit): the attempt is counted, then the cast runs
-    # in a savepoint, so a refused or failed cast still leaves the attempt counted.
-    outcome: services.Receipt | services.VoteRefused | HTTPException
+    # One write transaction (one durable commit): the attempt is counted, then the cast,
+    # which refuses before it writes anything, so a refused cast still leaves the attempt
+    # counted. The voter's census claim is read by cast_ballot, under the round lock.
+    voter = services.Voter(Channel.ONLINE, person_id=user.id, district_id=user.district_id,
+                           is_verified=user.is_verified)
+    outcome: services.Receipt | services.VoteRefused
     with db(request, write=True) as s:
-        if ratelimit.is_limited(s, key, spec, now):
+        if not ratelimit.attempt(s, key, spec, now):
             raise HTTPException(429, _("You have cast many ballots in a short time. Please wait "
                                        "a while and try again."))
-        ratelimit.record_hit(s, key, spec, now)
         try:
             if marks is None:
                 raise services.VoteRefused("invalid", [ballots.Problem("bad_mark")])
-            with s.begin_nested():
-                round_ = access_round(s, request)
-                # Lock first, so the ballot read for the access check is the one cast_ballot
-                # validates against (it reuses the lock and the ballot).
-                voting = services.lock_round(s, round_.id or 0)
-                ballot = access_pot(s, request, user, for_cast=True)
-                outcome = services.cast_ballot(s, round_, ballot.pot.id or 0, voter_of(s, user),
-                                               marks, key=_key(request), now=now,
-                                               age_ok=age_ok, ballot=ballot, voting=voting)
-                _receipt_mail(s, request, user, outcome)
-        except (services.VoteRefused, HTTPException) as exc:
+            outcome = services.cast_ballot(
+                s, request.path_params["round_id"], request.path_params["pot_id"], voter,
+                marks, key=_key(request), now=now, age_ok=age_ok)
+            _receipt_mail(s, request, user, outcome)
+        except services.VoteRefused as exc:
             outcome = exc
-    if isinstance(outcome, HTTPException):
-        raise outcome
     if isinstance(outcome, services.VoteRefused):
-        with db(request) as s:
+        with db(request) as s:  # a round or pot that is missing, or not theirs, is a 404 here
             context = _context(s, request, user)
         context["problems"], context["refusal"] = [refusal_text(outcome)], outcome.code
         return render(request, "voting/review.html", context, status_code=422,

@@ -17,24 +17,26 @@ from dataclasses import replace as _evolve
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, insert
+from sqlalchemy import String, bindparam, cast, delete, exists, func, insert, or_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
-from contests.models import Phase, Round
-from contests.services import is_phase_open
+from contests.models import Phase, RoundPhase, RoundPot
 from core.models import CensusEntry
 from voting import ballots, ledger
 from voting.ballots import Marks, Problem
 from voting.models import (
     Ballot,
     BallotDraft,
+    BallotItem,
     BallotLogEntry,
     Channel,
     Participation,
+    PotVoting,
     RoundVoting,
 )
-from voting.queries import PotBallot, pot_ballot
+from voting.queries import PotBallot
+from voting.tally.model import BallotKind
 
 
 class VoteRefused(Exception):
@@ -91,126 +93,182 @@ def lock_round(s: Session, round_id: int) -> RoundVoting | None:
                   .with_for_update()).first()
 
 
-def check_voter(voting: RoundVoting, ballot: PotBallot, voter: Voter, age_ok: bool) -> None:
+def check_voter(voting: Any, district_id: int | None, voter: Voter, age_ok: bool) -> None:
     """Raises VoteRefused unless the voter may vote in this pot (online: verified when the
-    round asks, in their district's pot or the city-wide one, old enough)."""
+    round asks, in their district's pot or the city-wide one, old enough). `voting` has the
+    round's `verified_only` and `min_age`; `district_id` is the pot's (None: city-wide)."""
     if voter.channel != Channel.ONLINE:
         return
     if voting.verified_only and not voter.is_verified:
         raise VoteRefused("not_eligible")
-    district = ballot.pot.district_id
-    if district is not None and district != voter.district_id:
+    if district_id is not None and district_id != voter.district_id:
         raise VoteRefused("not_your_pot")
     if voting.min_age and not age_ok:
         raise VoteRefused("age")
 
 
-def _with_census_claim(s: Session, voter: Voter) -> Voter:
-    """The voter's ID hash as of now, read under the round lock: the caller built `voter`
-    before taking it, and a census claim that committed since must be seen (else the online
-    cast records no ID hash and a paper ballot of the same ID can also count)."""
-    if voter.channel != Channel.ONLINE or voter.id_hash is not None or voter.person_id is None:
-        return voter
-    claimed = s.exec(select(CensusEntry.id_hash)
-                     .where(CensusEntry.claimed_by_id == voter.person_id)).first()
-    return voter if claimed is None else _evolve(voter, id_hash=claimed)
+# -- the cast's statements, built once per process ---------------------------------------------
+# A cast is the hottest write (issue 13) and, on PostgreSQL, every cast of a round waits for
+# the one holding the round lock: so after the lock it reads everything it checks in one
+# statement and writes with plain INSERTs, all Core statements built here once (building
+# and loading them through the ORM cost more than running them).
+
+_RV, _PH, _CE = RoundVoting.__table__, RoundPhase.__table__, CensusEntry.__table__  # type: ignore[attr-defined]
+_RP, _PV, _BI = RoundPot.__table__, PotVoting.__table__, BallotItem.__table__  # type: ignore[attr-defined]
+_PA, _BA = Participation.__table__, Ballot.__table__  # type: ignore[attr-defined]
+_LOG, _DR = BallotLogEntry.__table__, BallotDraft.__table__  # type: ignore[attr-defined]
+
+_LOCK = (select(_RV.c.verified_only, _RV.c.min_age)
+         .where(_RV.c.round_id == bindparam("round_id")).with_for_update())
 
 
-def _participate(s: Session, round_id: int, voter: Voter, now: datetime) -> None:
-    """Record that the voter took part; refuse a second channel for the same person (known
-    by the salted hash of their ID number, from the census for online voters)."""
-    other = None
-    if voter.id_hash is not None:
-        other = s.exec(select(Participation).where(Participation.round_id == round_id,
-                                                   Participation.id_hash == voter.id_hash)
-                       ).first()
-        if other is not None and (other.channel != voter.channel
-                                  or other.person_id != voter.person_id):
-            raise VoteRefused("other_channel")
-    if voter.person_id is not None:
-        mine = s.exec(select(Participation).where(Participation.round_id == round_id,
-                                                  Participation.person_id == voter.person_id)
-                      ).first()
-        if mine is not None:
-            if mine.id_hash is None and voter.id_hash is not None:
-                mine.id_hash = voter.id_hash  # verified through the census since
-                s.add(mine)
-                s.flush()
-            return
-    elif other is not None:
+def _state_statement() -> Any:
+    """What a cast checks, read under the round lock in one statement (a fresh snapshot on
+    PostgreSQL, taken after the lock was granted, so it sees every cast that held it): the
+    pot's rules and projects, whether voting is open now, the voter's census claim, their
+    participation, whether a ballot of another person or channel carries the same ID hash,
+    their current ballot in the pot, and the head of the round's log. No row: the pot is
+    not in the round or has no ballot type."""
+    round_id: Any = bindparam("round_id")
+    pot_id: Any = bindparam("pot_id")
+    person_id: Any = bindparam("person")
+    items = (select(func.aggregate_strings(cast(_BI.c.idea_id, String) + ":"
+                                           + cast(_BI.c.cost, String), ","))
+             .where(_BI.c.pot_id == pot_id).scalar_subquery())
+    voting_open = exists().where(_PH.c.round_id == round_id, _PH.c.phase == Phase.VOTING,
+                                 _PH.c.starts_at <= bindparam("now"),
+                                 _PH.c.ends_at > bindparam("now"))
+    claimed = (select(_CE.c.id_hash).where(_CE.c.claimed_by_id == person_id)
+               .limit(1).scalar_subquery())
+    id_hash = func.coalesce(bindparam("id_hash", type_=String), claimed)
+    mine = _PA.c.round_id == round_id, _PA.c.person_id == person_id
+    same_id = _PA.c.round_id == round_id, _PA.c.id_hash == id_hash
+    elsewhere = or_(_PA.c.channel != bindparam("channel"),
+                    _PA.c.person_id.is_distinct_from(person_id))
+    current = (select(_BA.c.log_seq)
+               .where(_BA.c.round_id == round_id, _BA.c.pot_id == pot_id,
+                      _BA.c.pseudonym == bindparam("alias"), _BA.c.is_current.is_(True))
+               .scalar_subquery())
+    head = select(_LOG).where(_LOG.c.round_id == round_id).order_by(_LOG.c.seq.desc()).limit(1)
+    columns = [_RP.c.district_id, _RP.c.budget, _PV.c.kind, _PV.c.max_choices,
+               _PV.c.min_choices, _PV.c.points_total, _PV.c.max_points_per_project,
+               _PV.c.min_spend_percent, items.label("items"),
+               voting_open.label("voting_open"), claimed.label("claimed"),
+               select(_PA.c.id).where(*mine).scalar_subquery().label("mine_id"),
+               select(_PA.c.id_hash).where(*mine).scalar_subquery().label("mine_hash"),
+               exists().where(*same_id).label("same_id"),
+               exists().where(*same_id, elsewhere).label("same_id_elsewhere"),
+               current.label("current_seq"),
+               head.with_only_columns(_LOG.c.seq).scalar_subquery().label("head_seq"),
+               head.with_only_columns(_LOG.c.entry_hash).scalar_subquery().label("head_hash")]
+    return (select(*columns)
+            .select_from(_RP.join(_PV, _PV.c.pot_id == _RP.c.id))
+            .where(_RP.c.id == pot_id, _RP.c.round_id == round_id))
+
+
+_STATE = _state_statement()
+# (An UPDATE's parameters must not be named like its columns.)
+_SUPERSEDE = (update(_BA).where(_BA.c.round_id == bindparam("round"),
+                                _BA.c.pot_id == bindparam("pot"),
+                                _BA.c.pseudonym == bindparam("alias"),
+                                _BA.c.is_current.is_(True))
+              .values(is_current=None, superseded_hour=bindparam("hour")))
+_ADD_ID_HASH = (update(_PA).where(_PA.c.id == bindparam("participation"))
+                .values(id_hash=bindparam("new_id_hash")))
+_INSERT_PARTICIPATION, _INSERT_ENTRY, _INSERT_BALLOT = insert(_PA), insert(_LOG), insert(_BA)
+_DELETE_DRAFT = delete(_DR).where(_DR.c.round_id == bindparam("round_id"),
+                                  _DR.c.pot_id == bindparam("pot_id"),
+                                  _DR.c.pseudonym == bindparam("alias"))
+
+
+def _rules(state: Any) -> ballots.BallotRules:
+    costs = {}
+    for pair in (state.items or "").split(","):
+        if pair:
+            idea, cost = pair.split(":")
+            costs[int(idea)] = int(cost)
+    return ballots.BallotRules(BallotKind(state.kind), costs, state.budget, state.max_choices,
+                               state.min_choices, state.points_total,
+                               state.max_points_per_project, state.min_spend_percent)
+
+
+def _participate(conn: Any, round_id: int, voter: Voter, state: Any, now: datetime) -> None:
+    """Record that the voter took part (the checks were made: `state` read it). An online
+    voter verified through the census since an earlier cast gets the ID hash added."""
+    if voter.person_id is not None and state.mine_id is not None:
+        if state.mine_hash is None and voter.id_hash is not None:
+            conn.execute(_ADD_ID_HASH, {"participation": state.mine_id,
+                                        "new_id_hash": voter.id_hash})
         return
-    s.add(Participation(round_id=round_id, person_id=voter.person_id, id_hash=voter.id_hash,
-                        channel=voter.channel, at=now))
-    s.flush()
+    if voter.person_id is None and state.same_id:
+        return
+    conn.execute(_INSERT_PARTICIPATION, {"round_id": round_id, "person_id": voter.person_id,
+                                         "id_hash": voter.id_hash, "channel": voter.channel,
+                                         "at": now})
 
 
-def cast_ballot(s: Session, round_: Round, pot_id: int, voter: Voter, marks: Marks, *,
+def cast_ballot(s: Session, round_id: int, pot_id: int, voter: Voter, marks: Marks, *,
                 key: bytes, now: datetime, age_ok: bool = True,
-                replace: bool = True, ballot: PotBallot | None = None,
-                voting: RoundVoting | None = None) -> Receipt:
+                replace: bool = True) -> Receipt:
     """Cast (or, with `replace`, re-cast) the voter's ballot in one pot.
 
     In the caller's transaction: lock the round, check the voting phase is open and the
     voter may vote, validate the ballot, record participation, mark the voter's earlier
     ballot in this pot superseded, and append one log entry (which does not say that it
-    replaces anything). Guarantees: at most one current
-    ballot per voter and pot (also a unique constraint), a log without gaps whose every
-    entry covers the previous one. Raises VoteRefused (nothing is written then).
-
-    `voting` and `ballot`: the round's voting row the caller locked with `lock_round` in
-    this transaction, and the pot's ballot it read after that (saves a second lock and a
-    second load); otherwise both are done here.
+    replaces anything). Guarantees: at most one current ballot per voter and pot (also a
+    unique constraint), a log without gaps whose every entry covers the previous one, and a
+    person taking part through one channel only (known by the salted hash of their ID
+    number; for an online voter, from the census entry their account claimed, read under
+    the lock, so a claim that committed before it is seen). Raises VoteRefused before it
+    writes anything, so the caller's transaction may go on and commit.
     """
-    assert round_.id is not None
-    if voting is None or voting.round_id != round_.id:
-        voting = lock_round(s, round_.id)
-    voter = _with_census_claim(s, voter)
-    if ballot is None or ballot.pot.id != pot_id or ballot.pot.round_id != round_.id:
-        ballot = pot_ballot(s, round_.id, pot_id, for_cast=True)
-    if voting is None or ballot is None:
+    conn = s.connection()
+    voting = conn.execute(_LOCK, {"round_id": round_id}).first()
+    alias = pseudonym(key, round_id, voter)
+    state = None if voting is None else conn.execute(_STATE, {
+        "round_id": round_id, "pot_id": pot_id, "person": voter.person_id, "now": now,
+        "id_hash": voter.id_hash, "channel": voter.channel, "alias": alias}).first()
+    if voting is None or state is None:
         raise VoteRefused("not_set_up")
-    if not is_phase_open(s, round_, Phase.VOTING, now):
+    if not state.voting_open:
         raise VoteRefused("closed")
-    check_voter(voting, ballot, voter, age_ok)
-    rules = ballot.rules
+    if voter.id_hash is None and state.claimed is not None:
+        voter = _evolve(voter, id_hash=state.claimed)
+    check_voter(voting, state.district_id, voter, age_ok)
+    rules = _rules(state)
     problems = ballots.check_ballot(rules, marks)
     if problems:
         raise VoteRefused("invalid", problems)
-    _participate(s, round_.id, voter, now)
-    alias = pseudonym(key, round_.id, voter)
+    if voter.id_hash is not None and state.same_id_elsewhere:
+        raise VoteRefused("other_channel")
+    supersedes = state.current_seq
+    if supersedes is not None and not replace:
+        raise VoteRefused("already_voted")
+    # Every check passed: the writes.
+    _participate(conn, round_id, voter, state, now)
     hour = ledger.hour_of(now)
-    earlier = s.exec(select(Ballot).where(Ballot.round_id == round_.id, Ballot.pot_id == pot_id,
-                                          Ballot.pseudonym == alias,
-                                          col(Ballot.is_current).is_(True))).first()
-    supersedes = None
-    if earlier is not None:
-        if not replace:
-            raise VoteRefused("already_voted")
-        earlier.is_current, earlier.superseded_hour = None, hour
-        s.add(earlier)
-        s.flush()
-        supersedes = earlier.log_seq
+    if supersedes is not None:
+        conn.execute(_SUPERSEDE, {"round": round_id, "pot": pot_id, "alias": alias,
+                                  "hour": hour})
     content = ballots.dumps(rules.kind, marks)
     salt = secrets.token_hex(16)
-    commitment = ledger.commitment(round_.id, pot_id, content, salt)
-    last = s.exec(select(BallotLogEntry).where(BallotLogEntry.round_id == round_.id)
-                  .order_by(col(BallotLogEntry.seq).desc()).limit(1)).first()
-    previous = (ledger.Entry(last.seq, "", last.commitment, last.prev_hash, last.entry_hash)
-                if last else None)
+    commitment = ledger.commitment(round_id, pot_id, content, salt)
+    previous = (ledger.Entry(state.head_seq, "", "", "", state.head_hash)
+                if state.head_seq is not None else None)
     # The public entry never names the entry it replaces: while voting is open nobody holding
     # a receipt may learn that it no longer counts (re-voting is the defence against pressure).
     # Which ballot counts is kept on the Ballot rows and published when voting closes.
-    entry = ledger.next_entry(round_.id, previous, commitment, ledger.hour_text(hour), None)
-    # Plain INSERTs (no ORM objects to build and flush): the entry, then the ballot.
-    s.execute(insert(BallotLogEntry).values(
-        round_id=round_.id, seq=entry.seq, prev_hash=entry.prev_hash, commitment=commitment,
-        entry_hash=entry.entry_hash, hour=hour, supersedes=None))
-    s.execute(insert(Ballot).values(
-        round_id=round_.id, pot_id=pot_id, pseudonym=alias, channel=voter.channel,
-        content=content, salt=salt, log_seq=entry.seq, cast_hour=hour, is_current=True))
-    s.execute(delete(BallotDraft).where(col(BallotDraft.round_id) == round_.id,
-                                        col(BallotDraft.pot_id) == pot_id,
-                                        col(BallotDraft.pseudonym) == alias))
+    entry = ledger.next_entry(round_id, previous, commitment, ledger.hour_text(hour), None)
+    conn.execute(_INSERT_ENTRY, {"round_id": round_id, "seq": entry.seq,
+                                 "prev_hash": entry.prev_hash, "commitment": commitment,
+                                 "entry_hash": entry.entry_hash, "hour": hour,
+                                 "supersedes": None})
+    conn.execute(_INSERT_BALLOT, {"round_id": round_id, "pot_id": pot_id, "pseudonym": alias,
+                                  "channel": voter.channel, "content": content, "salt": salt,
+                                  "log_seq": entry.seq, "cast_hour": hour, "is_current": True,
+                                  "superseded_hour": None})
+    if voter.channel == Channel.ONLINE:
+        conn.execute(_DELETE_DRAFT, {"round_id": round_id, "pot_id": pot_id, "alias": alias})
     return Receipt(entry.entry_hash, entry.seq, hour, pot_id, supersedes)
 
 

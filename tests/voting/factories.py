@@ -119,5 +119,5 @@ def cast_as(database: Database, round_: Any, pot_id: int, voter: Any, marks: dic
     from voting.services import ballot_key, cast_ballot
 
     with database.session(write=True) as db:
-        return cast_ballot(db, round_, pot_id, voter, marks, key=ballot_key(SECRET),
+        return cast_ballot(db, round_.id or 0, pot_id, voter, marks, key=ballot_key(SECRET),
                            now=now or utcnow())

@@ -151,7 +151,7 @@ class Person:
                 elif step == "claim":
                     claim_census(s, user, "", self.number, now, SECRET)
                 elif step == "online":
-                    cast_ballot(s, round_, setup.pots[None], voter_of(s, user), {idea: 1},
+                    cast_ballot(s, round_.id or 0, setup.pots[None], voter_of(s, user), {idea: 1},
                                 key=KEY, now=now)
                 else:
                     admin_services.enter_paper(
