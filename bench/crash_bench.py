@@ -162,7 +162,11 @@ def main() -> int:
             receipt_ok = page.status_code == 200 and code in page.text
         cli = run_shaar(env, "verify-log", str(setup.round.id))
         mail_began = time.monotonic()
-        wait_for(lambda: outbox_waiting(url)[0] == 0, 60, step=0.2)
+        # The sink takes --smtp-delay over each mail, so the outbox cannot empty faster than
+        # that; give it twice as long, and half a minute more for the deliverer to get going.
+        waiting_at_stop = outbox_waiting(url)[0]
+        wait_for(lambda: outbox_waiting(url)[0] == 0, 30 + 2 * args.smtp_delay * waiting_at_stop,
+                 step=0.2)
         mail_drain = time.monotonic() - mail_began
         left, given_up = outbox_waiting(url)
     finally:
@@ -208,8 +212,10 @@ def main() -> int:
         ("mailed again", f"{twice} by receipt code, {duplicates} by Message-ID (allowed "
                          f"up to {allowed}: a kill between SMTP accept and marking sent)"
                          + ("" if one_id else "; A RECEIPT CAME UNDER TWO MESSAGE-IDS")),
-        ("outbox after the run", f"{left} waiting, {given_up} given up; emptied "
-                                 f"{mail_drain:.1f} s after the load stopped"),
+        ("outbox after the run", f"{left} waiting, {given_up} given up; "
+                                 f"{waiting_at_stop} waiting when the load stopped, emptied "
+                                 f"{mail_drain:.1f} s later (the sink takes "
+                                 f"{args.smtp_delay:g} s a mail)"),
     ]
     width = max(len(label) for label, _ in lines)
     print()
