@@ -278,8 +278,11 @@ def main() -> int:
 
     folder = Path(tempfile.mkdtemp(prefix="shaar-results-bench-"))
     url = os.environ.get("DATABASE_URL") or f"sqlite:///{folder / 'bench.db'}"
+    # PAGE_CACHE_SECONDS=0: this bench measures the results cache (results/cache.py) and the
+    # page built from it; the anonymous-page layer above both is request_bench.py's.
     settings = Settings.from_env({"SHAAR_ENV": "development", "SHAAR_VAR_DIR": str(folder),
-                                  "DATABASE_URL": url, "SECRET_KEY": "bench-" + "x" * 40})
+                                  "DATABASE_URL": url, "SECRET_KEY": "bench-" + "x" * 40,
+                                  "PAGE_CACHE_SECONDS": "0"})
     print(f"== results benchmark: {ballots:,} ballots, {args.projects} projects, "
           f"{'SQLite' if settings.is_sqlite else 'PostgreSQL'}")
     start = time.perf_counter()
