@@ -225,17 +225,18 @@ def fresh_postgres(url: str) -> None:
 
 
 def cast_summary(url: str) -> tuple[int, int]:
-    """How many ballots the log holds, and how many of them replaced an earlier one."""
+    """How many ballots the log holds, and how many of them replaced an earlier one (counted
+    as the ballots they superseded: the public log never says which entry replaces which)."""
     from sqlmodel import col, func, select
 
     from core.db import make_database
-    from voting.models import BallotLogEntry
+    from voting.models import Ballot, BallotLogEntry
 
     database = make_database(url)
     with database.session() as s:
         total = s.exec(select(func.count()).select_from(BallotLogEntry)).one()
-        replaced = s.exec(select(func.count()).select_from(BallotLogEntry)
-                          .where(col(BallotLogEntry.supersedes).is_not(None))).one()
+        replaced = s.exec(select(func.count()).select_from(Ballot)
+                          .where(col(Ballot.is_current).is_(None))).one()
     database.dispose()
     return int(total), int(replaced)
 
