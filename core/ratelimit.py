@@ -31,7 +31,7 @@ def _window(now: datetime, seconds: int) -> int:
     return epoch - epoch % seconds
 
 
-# Built once per process: every limited form (sign-in, cast) runs both statements.
+# Built once per process: every limited form (sign-in, cast) runs these.
 _T = RateLimitHit.__table__  # type: ignore[attr-defined]
 _COUNTS = (select(_T.c.window_start, _T.c.count)
            .where(_T.c.key == bindparam("key"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlmodel import Session, col, func, select
 
@@ -14,6 +15,14 @@ from voting import ledger
 from voting.ballots import BallotRules
 from voting.models import Ballot, BallotItem, BallotLogEntry, PotVoting, RoundVoting
 from voting.tally.model import BallotKind
+
+
+def ballot_rules(setup: Any, budget: int, costs: dict[int, int]) -> BallotRules:
+    """The rules of a pot's ballot. `setup`: its PotVoting, or any row with the same fields
+    (kind, max_choices, min_choices, points_total, max_points_per_project, min_spend_percent)."""
+    return BallotRules(BallotKind(setup.kind), costs, budget, setup.max_choices,
+                       setup.min_choices, setup.points_total, setup.max_points_per_project,
+                       setup.min_spend_percent)
 
 
 @dataclass(frozen=True)
@@ -34,10 +43,8 @@ class PotBallot:
 
     @property
     def rules(self) -> BallotRules:
-        s = self.setup
-        return BallotRules(BallotKind(s.kind), {i.item.idea_id: i.item.cost for i in self.items},
-                           self.pot.budget, s.max_choices, s.min_choices, s.points_total,
-                           s.max_points_per_project, s.min_spend_percent)
+        return ballot_rules(self.setup, self.pot.budget,
+                            {i.item.idea_id: i.item.cost for i in self.items})
 
     def item(self, idea_id: int) -> ItemView | None:
         return next((i for i in self.items if i.idea.id == idea_id), None)
@@ -56,10 +63,8 @@ def round_voting(s: Session, round_id: int) -> RoundVoting | None:
     return s.exec(select(RoundVoting).where(RoundVoting.round_id == round_id)).first()
 
 
-def pot_ballot(s: Session, round_id: int, pot_id: int, *,
-               for_cast: bool = False) -> PotBallot | None:
-    """The pot's ballot, or None when the pot is not in the round or has no ballot type.
-    `for_cast`: only what casting checks (no photos, no district name)."""
+def pot_ballot(s: Session, round_id: int, pot_id: int) -> PotBallot | None:
+    """The pot's ballot, or None when the pot is not in the round or has no ballot type."""
     found = s.exec(select(RoundPot, PotVoting).join(PotVoting, col(PotVoting.pot_id) ==
                                                     RoundPot.id)
                    .where(RoundPot.id == pot_id)).first()
@@ -69,8 +74,6 @@ def pot_ballot(s: Session, round_id: int, pot_id: int, *,
     rows = s.exec(select(BallotItem, Idea).join(Idea, col(Idea.id) == BallotItem.idea_id)
                   .where(BallotItem.pot_id == pot_id)
                   .order_by(col(BallotItem.position), col(BallotItem.id))).all()
-    if for_cast:
-        return PotBallot(pot, setup, None, [ItemView(item, idea, None) for item, idea in rows])
     photos: dict[int, str] = {}
     ids = [idea.id for _item, idea in rows]
     for a in s.exec(select(Attachment).where(col(Attachment.idea_id).in_(ids),

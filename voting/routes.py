@@ -16,7 +16,7 @@ from contests.models import Contest, Phase, Round
 from contests.services import current_phase, phases_of
 from core import ratelimit
 from core.i18n import gettext as _
-from core.models import CensusEntry, User
+from core.models import User
 from core.outbox import enqueue_mail
 from core.templating import is_htmx, render
 from core.web import as_int, db, read_form, redirect, require_user
@@ -37,21 +37,20 @@ def access_round(s: Session, request: Request) -> Round:
     return round_
 
 
-def access_pot(s: Session, request: Request, user: User, for_cast: bool = False) -> PotBallot:
+def access_pot(s: Session, request: Request, user: User) -> PotBallot:
     """The pot's ballot if this resident votes in it; 404 otherwise (missing and forbidden
     look the same)."""
-    ballot = queries.pot_ballot(s, request.path_params["round_id"], request.path_params["pot_id"],
-                                for_cast=for_cast)
+    ballot = queries.pot_ballot(s, request.path_params["round_id"], request.path_params["pot_id"])
     if ballot is None or ballot.pot.district_id not in (None, user.district_id):
         raise HTTPException(404)
     return ballot
 
 
-def voter_of(s: Session, user: User) -> services.Voter:
-    claimed = s.exec(select(CensusEntry.id_hash).where(CensusEntry.claimed_by_id == user.id)
-                     ).first()
-    return services.Voter(Channel.ONLINE, person_id=user.id, id_hash=claimed,
-                          district_id=user.district_id, is_verified=user.is_verified)
+def online_voter(user: User) -> services.Voter:
+    """The resident as an online voter. Their pseudonym needs only the account; a cast reads
+    their census claim itself, under the round lock."""
+    return services.Voter(Channel.ONLINE, person_id=user.id, district_id=user.district_id,
+                          is_verified=user.is_verified)
 
 
 def _key(request: Request) -> bytes:
@@ -61,7 +60,7 @@ def _key(request: Request) -> bytes:
 def _context(s: Session, request: Request, user: User) -> dict[str, Any]:
     round_ = access_round(s, request)
     ballot = access_pot(s, request, user)
-    voter = voter_of(s, user)
+    voter = online_voter(user)
     alias = services.pseudonym(_key(request), round_.id or 0, voter)
     assert ballot.pot.id is not None
     marks = services.read_draft(s, round_.id or 0, ballot.pot.id, alias)
@@ -82,7 +81,7 @@ async def vote_home(request: Request) -> Response:
         round_ = access_round(s, request)
         contest = s.get(Contest, round_.contest_id)
         pots = queries.voter_pots(s, round_.id or 0, user.district_id)
-        voter = voter_of(s, user)
+        voter = online_voter(user)
         alias = services.pseudonym(_key(request), round_.id or 0, voter)
         cast = {b.pot.id: services.current_ballot(s, round_.id or 0, b.pot.id or 0, alias)
                 for b in pots}
@@ -121,7 +120,7 @@ async def basket_edit(request: Request) -> Response:
         context = _context(s, request, user)
         if not context["is_open"]:
             raise HTTPException(409, _("Voting is not open in this round now."))
-        alias = services.pseudonym(_key(request), context["round"].id, voter_of(s, user))
+        alias = services.pseudonym(_key(request), context["round"].id, online_voter(user))
         marks, problems = services.edit_draft(s, context["ballot"], alias, action, idea,
                                               points, now)
     context.update(marks=marks, spent=ballots.spent(context["rules"], marks),
@@ -169,8 +168,7 @@ async def ballot_cast(request: Request) -> Response:
     # One write transaction (one durable commit): the attempt is counted, then the cast,
     # which refuses before it writes anything, so a refused cast still leaves the attempt
     # counted. The voter's census claim is read by cast_ballot, under the round lock.
-    voter = services.Voter(Channel.ONLINE, person_id=user.id, district_id=user.district_id,
-                           is_verified=user.is_verified)
+    voter = online_voter(user)
     outcome: services.Receipt | services.VoteRefused
     with db(request, write=True) as s:
         if not ratelimit.attempt(s, key, spec, now):
@@ -204,7 +202,7 @@ async def receipt_page(request: Request) -> Response:
             raise HTTPException(404)
         round_ = s.get(Round, entry.round_id)
         assert round_ is not None and round_.id is not None
-        alias = services.pseudonym(_key(request), round_.id, voter_of(s, user))
+        alias = services.pseudonym(_key(request), round_.id, online_voter(user))
         mine = s.exec(select(Ballot).where(Ballot.round_id == round_.id,
                                                     Ballot.log_seq == entry.seq,
                                                     Ballot.pseudonym == alias)).first()

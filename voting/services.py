@@ -35,8 +35,7 @@ from voting.models import (
     PotVoting,
     RoundVoting,
 )
-from voting.queries import PotBallot
-from voting.tally.model import BallotKind
+from voting.queries import PotBallot, ballot_rules
 
 
 class VoteRefused(Exception):
@@ -182,14 +181,9 @@ _DELETE_DRAFT = delete(_DR).where(_DR.c.round_id == bindparam("round_id"),
 
 
 def _rules(state: Any) -> ballots.BallotRules:
-    costs = {}
-    for pair in (state.items or "").split(","):
-        if pair:
-            idea, cost = pair.split(":")
-            costs[int(idea)] = int(cost)
-    return ballots.BallotRules(BallotKind(state.kind), costs, state.budget, state.max_choices,
-                               state.min_choices, state.points_total,
-                               state.max_points_per_project, state.min_spend_percent)
+    """The pot's rules from the checks read (its projects come as "idea:cost,...")."""
+    pairs = (pair.split(":") for pair in (state.items or "").split(",") if pair)
+    return ballot_rules(state, state.budget, {int(idea): int(cost) for idea, cost in pairs})
 
 
 def _participate(conn: Any, round_id: int, voter: Voter, state: Any, now: datetime) -> None:

@@ -18,7 +18,7 @@ from tests.helpers import csrf_of, make_user, sign_in
 from tests.voting.factories import SECRET, make_voter, make_voting_round
 from voting import admin_services
 from voting.models import Ballot, Channel, PaperEntry, Participation
-from voting.routes import voter_of
+from voting.routes import online_voter
 from voting.services import Voter, VoteRefused, ballot_key, cast_ballot, pseudonym
 from voting.verify import verify_round
 
@@ -151,7 +151,7 @@ class Person:
                 elif step == "claim":
                     claim_census(s, user, "", self.number, now, SECRET)
                 elif step == "online":
-                    cast_ballot(s, round_.id or 0, setup.pots[None], voter_of(s, user), {idea: 1},
+                    cast_ballot(s, round_.id or 0, setup.pots[None], online_voter(user), {idea: 1},
                                 key=KEY, now=now)
                 else:
                     admin_services.enter_paper(
