@@ -3,7 +3,8 @@
 SQLite gets WAL, synchronous=FULL, foreign keys and a busy timeout on every connection.
 Writes on SQLite begin with BEGIN IMMEDIATE (a second engine) so that a transaction which
 reads and then writes never fails with SQLITE_BUSY halfway; reads keep the cheap deferred
-BEGIN. PostgreSQL uses one engine for both.
+BEGIN. PostgreSQL uses one engine for both, and `send_with_commit` lets a transaction send
+its last writes and the COMMIT in one round trip.
 """
 
 from __future__ import annotations
@@ -39,7 +40,9 @@ class Database:
             try:
                 yield session
                 session.commit()
+                _send_batch(session)  # a batch's commit is done once its answers came
             except BaseException:
+                _send_batch(session, failed=True)
                 session.rollback()
                 raise
 
@@ -47,17 +50,62 @@ class Database:
     def single_read(self) -> Iterator[Connection]:
         """A connection for one SELECT, outside any transaction (a single statement is
         consistent on its own): no BEGIN and no ROLLBACK round trips around it."""
-        with self.read_engine.connect() as conn:
-            if conn.dialect.name == "sqlite":
-                conn.execution_options(single_statement=True)
-            else:
-                conn.execution_options(isolation_level="AUTOCOMMIT")
+        with _single_statement(self.read_engine) as conn:
+            yield conn
+
+    @contextmanager
+    def single_write(self) -> Iterator[Connection]:
+        """A connection for one UPDATE (or INSERT, DELETE) that is a transaction of its own:
+        durable when `execute` returns, without BEGIN and COMMIT round trips around it."""
+        with _single_statement(self.write_engine) as conn:
             yield conn
 
     def dispose(self) -> None:
         self.read_engine.dispose()
         if self.write_engine is not self.read_engine:
             self.write_engine.dispose()
+
+
+@contextmanager
+def _single_statement(engine: Engine) -> Iterator[Connection]:
+    with engine.connect() as conn:
+        if conn.dialect.name == "sqlite":
+            conn.execution_options(single_statement=True)  # make_engine emits no BEGIN
+        else:
+            conn.execution_options(isolation_level="AUTOCOMMIT")
+        yield conn
+
+
+_BATCH = "shaar_batch"
+
+
+def send_with_commit(session: Session) -> None:
+    """From here to the commit of `session` (a `Database.session`), PostgreSQL gets the
+    statements without a wait for each answer, and the COMMIT with them: one round trip
+    (libpq pipeline mode). Only for a transaction's last writes, whose results nobody reads:
+    an INSERT must be `.inline()` (no RETURNING), and nothing may SELECT or read a rowcount
+    until the commit. An error of any of them is raised when the session's block ends, as
+    the commit's own would be, and nothing of the transaction is kept. SQLite: no change
+    (its statements cost no round trips)."""
+    if _BATCH in session.info or session.get_bind().dialect.name != "postgresql":
+        return
+    raw = session.connection().connection.dbapi_connection
+    pipeline = raw.pipeline()  # type: ignore[union-attr]
+    pipeline.__enter__()
+    session.info[_BATCH] = pipeline
+
+
+def _send_batch(session: Session, failed: bool = False) -> None:
+    """Send what `send_with_commit` held and wait for the answers: raises the first error,
+    unless the block failed already (then that error is the one that counts; the batch's
+    own is logged by psycopg)."""
+    pipeline = session.info.pop(_BATCH, None)
+    if pipeline is None:
+        return
+    if failed:
+        pipeline.__exit__(RuntimeError, RuntimeError("the block failed"), None)
+    else:
+        pipeline.__exit__(None, None, None)
 
 
 def normalise_url(url: str) -> str:

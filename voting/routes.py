@@ -179,8 +179,8 @@ async def ballot_cast(request: Request) -> Response:
                 raise services.VoteRefused("invalid", [ballots.Problem("bad_mark")])
             outcome = services.cast_ballot(
                 s, request.path_params["round_id"], request.path_params["pot_id"], voter,
-                marks, key=_key(request), now=now, age_ok=age_ok)
-            _receipt_mail(s, request, user, outcome)
+                marks, key=_key(request), now=now, age_ok=age_ok, last_read=True)
+            _receipt_mail(s, request, user, outcome)  # a write only (last_read)
         except services.VoteRefused as exc:
             outcome = exc
     if isinstance(outcome, services.VoteRefused):

@@ -2,11 +2,14 @@ from pathlib import Path
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import text
-from sqlmodel import SQLModel, select
+import pytest
+from sqlalchemy import insert, text
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import SQLModel, col, select
 
-from core.db import Database, make_database
+from core.db import Database, make_database, send_with_commit
 from core.migrate import all_models, upgrade
+from core.models import RateLimitHit
 from ideas.search import is_search_object
 
 
@@ -56,3 +59,44 @@ def test_a_failed_write_leaves_nothing_behind(database: Database) -> None:
         pass
     with database.session() as db:
         assert db.exec(select(District)).all() == []
+
+
+_HIT = insert(RateLimitHit.__table__).inline()  # type: ignore[attr-defined]
+
+
+def _hits(database: Database) -> list[tuple[str, int]]:
+    with database.session() as s:
+        return [(h.key, h.count) for h in s.exec(select(RateLimitHit)
+                                                   .order_by(col(RateLimitHit.key))).all()]
+
+
+def test_writes_sent_with_the_commit_are_all_kept(database: Database) -> None:
+    with database.session(write=True) as s:
+        s.connection().execute(_HIT, {"key": "a", "window_start": 1, "count": 1})
+        send_with_commit(s)
+        s.connection().execute(_HIT, {"key": "b", "window_start": 1, "count": 2})
+        s.connection().execute(_HIT, {"key": "c", "window_start": 1, "count": 3})
+    assert _hits(database) == [("a", 1), ("b", 2), ("c", 3)]
+    with database.single_write() as conn:
+        conn.execute(_HIT, {"key": "d", "window_start": 1, "count": 4})
+    assert _hits(database)[-1] == ("d", 4)
+
+
+def test_an_error_sent_with_the_commit_fails_the_block_and_keeps_nothing(
+        database: Database) -> None:
+    with pytest.raises(IntegrityError), database.session(write=True) as s:
+        send_with_commit(s)
+        s.connection().execute(_HIT, {"key": "a", "window_start": 1, "count": 1})
+        s.connection().execute(_HIT, {"key": "a", "window_start": 1, "count": 2})  # duplicate
+    assert _hits(database) == []
+    with database.session(write=True) as s:  # the pooled connection is fine afterwards
+        s.connection().execute(_HIT, {"key": "b", "window_start": 1, "count": 1})
+    assert _hits(database) == [("b", 1)]
+
+
+def test_a_block_that_fails_after_a_batch_began_keeps_nothing(database: Database) -> None:
+    with pytest.raises(ZeroDivisionError), database.session(write=True) as s:
+        send_with_commit(s)
+        s.connection().execute(_HIT, {"key": "a", "window_start": 1, "count": 1})
+        1 / 0  # noqa: B018
+    assert _hits(database) == []
