@@ -1,8 +1,8 @@
 from pathlib import Path
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-import pytest
 from sqlalchemy import insert, text
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import SQLModel, col, select
