@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from PIL import Image
+from playwright.sync_api import expect
 
 from tests.browser.conftest import CHROMIUM, Watched
 
@@ -29,7 +30,7 @@ def test_the_list_and_a_winner_page_show_progress(watched: Watched, live_server:
     page.click("a[href='/projects?status=done']")
     assert "status=done" in page.url and page.locator("tbody tr").count() == 1
     page.locator("tbody a").first.click()
-    assert page.locator("#tracking h2").count() == 1
+    expect(page.locator("#tracking h2")).to_have_count(1)  # waits for the navigation
     assert page.locator("#tracking .project-updates li").count() == 2
     assert watched.errors == [] and watched.foreign == []
     watched.shot("tracking_winner")
