@@ -41,8 +41,8 @@ class Database:
                 yield session
                 session.commit()
                 _send_batch(session)  # a batch's commit is done once its answers came
-            except BaseException:
-                _send_batch(session, failed=True)
+            except BaseException as exc:
+                _send_batch(session, failed=exc)
                 session.rollback()
                 raise
 
@@ -95,17 +95,14 @@ def send_with_commit(session: Session) -> None:
     session.info[_BATCH] = pipeline
 
 
-def _send_batch(session: Session, failed: bool = False) -> None:
+def _send_batch(session: Session, failed: BaseException | None = None) -> None:
     """Send what `send_with_commit` held and wait for the answers: raises the first error,
-    unless the block failed already (then that error is the one that counts; the batch's
+    unless the block `failed` already (then that error is the one that counts; the batch's
     own is logged by psycopg)."""
     pipeline = session.info.pop(_BATCH, None)
-    if pipeline is None:
-        return
-    if failed:
-        pipeline.__exit__(RuntimeError, RuntimeError("the block failed"), None)
-    else:
-        pipeline.__exit__(None, None, None)
+    if pipeline is not None:
+        pipeline.__exit__(type(failed) if failed else None, failed,
+                          failed.__traceback__ if failed else None)
 
 
 def normalise_url(url: str) -> str:

@@ -38,8 +38,9 @@ MAX_BACKOFF = timedelta(hours=6)
 _QUEUED = "shaar_mail_queued"
 
 
+_OUTBOX = MailOutbox.__table__  # type: ignore[attr-defined]
 #: Inline (no RETURNING of the new id), so a cast can send it with its commit.
-_INSERT = insert(MailOutbox.__table__).inline()  # type: ignore[attr-defined]
+_INSERT = insert(_OUTBOX).inline()
 
 
 def enqueue_mail(db: Session, settings: Settings, to: str, subject: str, body: str, *,
@@ -156,8 +157,7 @@ def claim(database: Database, settings: Settings, now: datetime,
                 for r in rows]
 
 
-_MARK_SENT = (update(MailOutbox.__table__)  # type: ignore[attr-defined]
-              .where(MailOutbox.__table__.c.id == bindparam("row"))  # type: ignore[attr-defined]
+_MARK_SENT = (update(_OUTBOX).where(_OUTBOX.c.id == bindparam("row"))
               .values(sent_at=bindparam("at"), next_attempt_at=None, body="", last_error=""))
 
 
