@@ -17,6 +17,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from playwright.sync_api import expect
+
 from core.settings import ROOT
 
 AXE_JS = ROOT / "node_modules" / "axe-core" / "axe.min.js"
@@ -71,7 +73,14 @@ class AxeChecker:
         return self._replay
 
     def check(self, page: Any, where: str) -> list[dict[str, Any]]:
-        """Run axe on the page as it is now; return its serious and critical violations."""
+        """Run axe on the page as it is now; return its serious and critical violations.
+
+        A click on a link returns before the next document has arrived, so the page is first
+        awaited to hold a whole document (every page of ours has a <title> in the <head>):
+        reading it mid-navigation gave axe an empty <html> to judge.
+        """
+        expect(page.locator("head > title")).to_have_count(1)
+        page.wait_for_load_state("load")
         self._html = SCRIPT.sub("", page.content())
         target = self._replay_page()
         if page.viewport_size and page.viewport_size != target.viewport_size:

@@ -42,6 +42,7 @@ def test_an_admin_compares_the_rules_in_the_browser(browser: Any, live_server: s
         page.wait_for_url(f"{live_server}/")
         page.goto(f"{live_server}/admin")
         page.click("a[href='/admin/simulate']")
+        page.wait_for_url(f"{live_server}/admin/simulate")
         axe.check(page, f"simulate-{name}-form")
 
         page.set_input_files("#field-file", str(path))
