@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.axe_check import AxeChecker
 from tests.browser.conftest import CHROMIUM, Watched
@@ -48,14 +49,14 @@ def test_an_admin_compares_the_rules_in_the_browser(browser: Any, live_server: s
         page.set_input_files("#field-file", str(path))
         page.click("form:has(#field-file) button[type=submit]")
         table = page.locator("#file-table")
+        expect(table.locator("tbody tr")).to_have_count(14)  # waits for the answer
         assert table.locator("caption").count() == 1
-        assert table.locator("tbody tr").count() == 14
         who.shot(f"simulate-{name}-file")
         axe.check(page, f"simulate-{name}-file")
 
         page.select_option("#field-round", index=0)
         page.click("form:has(#field-round) button[type=submit]")
-        assert page.locator("table[id^=pot-]").count() >= 1
+        expect(page.locator("table[id^=pot-]").first).to_be_attached()
         who.shot(f"simulate-{name}-round")
         axe.check(page, f"simulate-{name}-round")
 
@@ -65,7 +66,7 @@ def test_an_admin_compares_the_rules_in_the_browser(browser: Any, live_server: s
                                                      "mimeType": "text/plain",
                                                      "buffer": b"VOTES\n"}])
         page.click("form:has(#field-file) button[type=submit]")
-        assert "not a valid pabulib file" in page.locator(".error-summary").inner_text()
+        expect(page.locator(".error-summary")).to_contain_text("not a valid pabulib file")
         axe.check(page, f"simulate-{name}-error")
         assert [e for e in who.errors if "422" not in e] == [] and who.foreign == []
     finally:

@@ -28,7 +28,8 @@ def test_the_list_and_a_winner_page_show_progress(watched: Watched, live_server:
     texts = page.locator(".project-progress").all_inner_texts()
     assert any(re.search(r"100\s?%", t) for t in texts)
     page.click("a[href='/projects?status=done']")
-    assert "status=done" in page.url and page.locator("tbody tr").count() == 1
+    page.wait_for_url(re.compile(r"status=done"))
+    expect(page.locator("tbody tr")).to_have_count(1)
     page.locator("tbody a").first.click()
     expect(page.locator("#tracking h2")).to_have_count(1)  # waits for the navigation
     assert page.locator("#tracking .project-updates li").count() == 2
