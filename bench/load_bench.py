@@ -386,8 +386,8 @@ def report(scenarios: list[Scenario], connections: int) -> str:
             ratio = f"{value:.0%}"
             target = f"{'ok' if value >= goal else 'MISS'} {goal:.0%}"
         p99 = median([x.p99 for x in s.samples])
-        p99_target = (f"{'ok' if p99 < P99_TARGET_MS else 'MISS'} <{P99_TARGET_MS:.0f}"
-                      if s.baseline else "")
+        # Judged on the baseline rows too: when the bare app misses it, so can this machine.
+        p99_target = f"{'ok' if p99 < P99_TARGET_MS else 'MISS'} <{P99_TARGET_MS:.0f}"
         lines.append(f"{s.server:<22} {s.name:<9} {rps:>8.0f} {ratio:>7} {target:>8} "
                      f"{median([x.p50 for x in s.samples]):>8.1f} {p99:>8.1f} "
                      f"{p99_target:>11} {sum(x.errors for x in s.samples):>4} "
@@ -395,7 +395,9 @@ def report(scenarios: list[Scenario], connections: int) -> str:
                      f"{' '.join(f'{x.rps:.0f}' for x in s.samples)}")
     lines.append(f"(medians of the runs; {connections} connections; ratio = our req/s over "
                  f"the bare baseline's with the same workers;\n err = non-2xx/3xx responses, "
-                 f"t/o = socket errors and timeouts; p99 target {P99_TARGET_MS:.0f} ms)")
+                 f"t/o = socket errors and timeouts; p99 target {P99_TARGET_MS:.0f} ms, judged "
+                 f"on the baseline too:\n a baseline that misses it shows what this machine "
+                 f"allows at {connections} connections)")
     return "\n".join(lines)
 
 
