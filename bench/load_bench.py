@@ -12,6 +12,10 @@ process; PostgreSQL: --pg-workers processes) and drives four scenarios with wrk:
   ideas     the idea list (first page of 10,000)
   idea      one idea's page
   results   the results page of a round whose results are published
+  paced     casts as in ballots, but offered at a fixed rate (--paced-rate, default 50 a
+            second, 180,000 an hour) by connections that pause between casts: the latency
+            one voter sees at a load the server can take. The other scenarios saturate the
+            server, so their latency is the queue (50 connections / throughput)
 
 The three pages are read anonymously, so after the first request they come from the page
 cache (core/pagecache.py, PAGE_CACHE_SECONDS); bench/request_bench.py prints what building
@@ -53,6 +57,8 @@ PYTHON = sys.executable
 SECRET = "load-bench-secret-key-not-for-production-0123456789"
 PG_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/bench_load"
 TARGETS = {"ballots": 0.30, "ideas": 0.50, "idea": 0.50, "results": 0.50}
+#: The voters' lists: where each run of these scenarios starts (see Scenario.offset).
+CASTING = ("ballots", "paced")
 P99_TARGET_MS = 100.0
 
 
@@ -71,7 +77,7 @@ class Scenario:
     name: str
     server: str
     url: str
-    script: list[str] = field(default_factory=list)  # wrk -s and arguments
+    script: list[str] = field(default_factory=list)  # wrk -s, "--" and the script's arguments
     headers: list[str] = field(default_factory=list)
     baseline: str = ""  # name of the baseline scenario to divide by
     baseline_server: str = ""
@@ -330,7 +336,7 @@ def parse_wrk(output: str) -> Sample:
 def run_wrk(scenario: Scenario, seconds: float, connections: int, threads: int,
             record: bool = True) -> Sample:
     script = list(scenario.script)
-    if scenario.name == "ballots":
+    if scenario.name in CASTING:
         script[4] = str(scenario.offset)  # FILE THREADS OFFSET ORIGIN after "-s X --"
     command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds:g}s", "--latency",
                "--timeout", "10s"]
@@ -419,7 +425,9 @@ def main() -> None:
                         help="PostgreSQL database to recreate (default bench_load)")
     parser.add_argument("--pg-workers", type=int, default=2)
     parser.add_argument("--only", choices=("sqlite", "pg"), help="one database only")
-    parser.add_argument("--scenarios", default="ballots,ideas,idea,results")
+    parser.add_argument("--scenarios", default="ballots,paced,ideas,idea,results")
+    parser.add_argument("--paced-rate", type=float, default=50.0,
+                        help="casts a second that the paced scenario offers (default 50)")
     parser.add_argument("--keep", action="store_true", help="keep the work folder")
     parser.add_argument("--port-base", type=int, help="serve on consecutive ports from this one "
                         "(at most 4 are used; default: any free ports)")
@@ -480,11 +488,19 @@ def main() -> None:
             check(port, prepared)
             bid = "Cookie: shaar_bid=benchreader0000000000000000000000"
             for scenario in wanted:
+                stride = prepared.lines // args.threads // (runs + 1)
                 if scenario == "ballots":
                     s = Scenario("ballots", server, base, script=[
                         str(BENCH / "ballots.lua"), "--", str(prepared.requests_file),
-                        str(args.threads), "0", base], baseline="form",
-                                 stride=prepared.lines // args.threads // (runs + 1))
+                        str(args.threads), "0", base], baseline="form", stride=stride)
+                elif scenario == "paced":
+                    # Each connection pauses so that all of them offer --paced-rate casts a
+                    # second; it starts halfway between the ballots runs' voters.
+                    pause = args.connections / args.paced_rate * 1000
+                    s = Scenario("paced", server, base, script=[
+                        str(BENCH / "paced.lua"), "--", str(prepared.requests_file),
+                        str(args.threads), "0", base, f"{pause:.0f}"], stride=stride,
+                                 offset=stride // 2)
                 else:
                     s = Scenario(scenario, server, base + prepared.paths[scenario],
                                  headers=[bid], baseline="page")
@@ -503,6 +519,9 @@ def main() -> None:
 
     print()
     print(report(scenarios, args.connections))
+    if "paced" in wanted:
+        print(f"(paced: {args.paced_rate:g} casts a second offered by {args.connections} "
+              f"connections pausing between casts; its req/s is what was served)")
     for name, url, _workers in backends:
         total, replaced = cast_summary(url)
         print(f"{name}: ballot log holds {total:,} entries, {replaced:,} of them replaced an "
