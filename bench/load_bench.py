@@ -487,8 +487,9 @@ def main() -> None:
             base = f"http://127.0.0.1:{port}"
             check(port, prepared)
             bid = "Cookie: shaar_bid=benchreader0000000000000000000000"
+            # Each thread's share of the voters, cut so that every run reaches new ones.
+            stride = prepared.lines // args.threads // (runs + 1)
             for scenario in wanted:
-                stride = prepared.lines // args.threads // (runs + 1)
                 if scenario == "ballots":
                     s = Scenario("ballots", server, base, script=[
                         str(BENCH / "ballots.lua"), "--", str(prepared.requests_file),
