@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 import smtplib
 import ssl
-from email.header import Header
+from email.header import Header, decode_header, make_header
 from email.message import EmailMessage, Message
 from email.mime.text import MIMEText
 from email.utils import formataddr, make_msgid, parseaddr
@@ -42,7 +42,8 @@ def build_message(settings: Settings, to: str, subject: str, body: str,
     sender_name, sender = parseaddr(settings.mail_from)
     if not (sender.isascii() and to.isascii()):
         return _international_message(settings, to, subject, body, message_id)
-    message = MIMEText(body, "plain", "utf-8")
+    # Ending in a line break, as EmailMessage.set_content makes it.
+    message = MIMEText(body if body.endswith("\n") else body + "\n", "plain", "utf-8")
     message["From"] = formataddr((sender_name, sender), "utf-8")
     message["To"] = to
     message["Subject"] = (subject if subject.isascii()
@@ -76,7 +77,8 @@ class Transport:
         if not self.settings.smtp_host:
             body = message.get_payload(decode=True)
             assert isinstance(body, bytes)
-            print(f"\n--- mail to {message['To']} ---\nSubject: {message['Subject']}\n"
+            subject = make_header(decode_header(message["Subject"]))  # encoded words, read
+            print(f"\n--- mail to {message['To']} ---\nSubject: {subject}\n"
                   f"Message-ID: {message['Message-ID']}\n\n"
                   f"{body.decode(message.get_content_charset() or 'utf-8')}"
                   "--- end of mail ---\n", flush=True)

@@ -302,3 +302,16 @@ def test_mail_in_any_language_arrives_as_written(
     # keeps the folding space; mail readers drop it.)
     assert mail["Subject"].lstrip() == subject
     assert mail.get_content().replace("\r\n", "\n") == body  # CRLF on the wire or not
+
+
+def test_development_mail_is_printed_readable_in_any_language(
+        tmp_path: Path, migrated: str, database: Database,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    settings = make_settings(tmp_path, migrated, mail_poll_seconds=0)  # no SMTP_HOST
+    with database.session(write=True) as s:
+        enqueue_mail(s, settings, "dev@example.kg", "Бюллетениңиздин квитанциясы",
+                     "Добуш берүү аяктаганга чейин өзгөртө аласыз.", kind="test", now=utcnow())
+    assert deliver_all(database, settings).sent == 1
+    printed = capsys.readouterr().out
+    assert "Subject: Бюллетениңиздин квитанциясы\n" in printed
+    assert "өзгөртө аласыз.\n--- end of mail ---" in printed
