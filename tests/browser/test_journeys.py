@@ -363,6 +363,7 @@ def vote(journey: Journey, resident: Watched, ids: SimpleNamespace, pot: int, ki
     if pot == ids.pots[0]:
         journey.step(resident, "vote-home")
     page.click(f"main a[href='/rounds/{ids.round}/vote/{pot}']")
+    page.wait_for_url(f"**/rounds/{ids.round}/vote/{pot}")
     journey.step(resident, f"ballot-{kind}")
     items = page.locator(".ballot-item")
     others = [i for i in (items.nth(n).get_attribute("id") or "" for n in range(items.count()))

@@ -23,6 +23,14 @@ def _sign_in_and_open_voting(watched: Watched, base: str) -> Any:
     return page
 
 
+def _open_budget(page: Any, n: int) -> None:
+    """Open the n-th budget's ballot and wait until it is the page shown: a click returns
+    before the navigation, and counting items of the page before finds none."""
+    page.locator(".card a.button").nth(n).click()
+    page.wait_for_url("**/vote/*")
+    expect(page.locator(".ballot-item").first).to_be_visible()
+
+
 # Without JavaScript every edit is a form post and a new page; locator assertions query the
 # page again after the navigation, where a function waited for in the old page may be lost.
 
@@ -55,7 +63,7 @@ def _cast_and_check_receipt(watched: Watched, base: str) -> None:
 def test_resident_casts_a_knapsack_ballot_and_checks_the_receipt(watched: Watched,
                                                                  live_server: str) -> None:
     page = _sign_in_and_open_voting(watched, live_server)
-    page.locator(".card a.button").first.click()  # the district's budget comes first
+    _open_budget(page, 0)  # the district's budget comes first
     _clear_basket(page)
     items = page.locator(".ballot-item")
     ids = [items.nth(i).get_attribute("id").removeprefix("item-")  # type: ignore[union-attr]
@@ -76,7 +84,7 @@ def test_resident_casts_a_knapsack_ballot_and_checks_the_receipt(watched: Watche
 def test_resident_ranks_city_wide_projects_and_checks_the_receipt(watched: Watched,
                                                                  live_server: str) -> None:
     page = _sign_in_and_open_voting(watched, live_server)
-    page.locator(".card a.button").nth(1).click()  # the city-wide budget
+    _open_budget(page, 1)  # the city-wide budget
     _clear_basket(page)
     items = page.locator(".ballot-item")
     ids = [items.nth(i).get_attribute("id").removeprefix("item-")  # type: ignore[union-attr]
