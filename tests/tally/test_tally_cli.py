@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from types import SimpleNamespace
 
+import pytest
 from click.testing import CliRunner
 from tally_helpers import pabulib_file, pb_text
 
@@ -12,8 +14,12 @@ from voting.tally.cli import tally
 
 
 def run(*args: str) -> tuple[int, str]:
+    """The exit code, and what the command printed for the official: the result on standard
+    output, or the refusal on standard error. Standard error also carries a progress bar once
+    a count lasts a second (on a loaded machine, any real file), so a result is read from
+    standard output alone."""
     result = CliRunner().invoke(tally, list(args))
-    return result.exit_code, result.output
+    return result.exit_code, result.stdout if result.exit_code == 0 else result.stderr
 
 
 def test_prints_the_funded_projects_in_selection_order_and_the_total() -> None:
@@ -33,6 +39,17 @@ def test_rule_comes_from_meta_and_json_has_the_promised_keys() -> None:
     assert "no exhaustive stop" in data["rule"] and "comparison step" in data["rule"]
     kinds = {step["kind"] for step in data["steps"]}
     assert kinds == {"completion", "mes", "comparison"}
+
+
+def test_a_slow_count_shows_progress_on_stderr_and_keeps_the_json_clean(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    clock = iter(range(0, 10**6, 2))  # every look at the clock finds two more seconds gone
+    monkeypatch.setattr("voting.tally.cli.time", SimpleNamespace(monotonic=lambda: next(clock)))
+    result = CliRunner().invoke(tally, [str(pabulib_file("Poland_Wieliczka_2023_Green_Budget.pb")),
+                                        "--json"])
+    assert result.exit_code == 0
+    assert "add1 completion" in result.stderr and "per voter" in result.stderr
+    assert json.loads(result.stdout)["total_cost"] == 995079
 
 
 def test_options_override_the_file_convention() -> None:
