@@ -6,6 +6,7 @@ of one window and another at the start of the next therefore cannot pass twice t
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from datetime import datetime
 from typing import Any
@@ -24,6 +25,20 @@ SWEEP_ODDS = 50
 def parse_rate(spec: str) -> tuple[int, int]:
     count, _, seconds = spec.partition("/")
     return int(count), int(seconds)
+
+
+#: The key column's length (`RateLimitHit.key`).
+KEY_LENGTH = 200
+
+
+def _stored(key: str) -> str:
+    """The key as the table holds it. Keys carry what people typed (an e-mail address of up
+    to 254 characters on the sign-in form); a longer key keeps its start, readable, and a hash
+    of the whole, so distinct keys stay distinct and fit the column."""
+    if len(key) <= KEY_LENGTH:
+        return key
+    digest = hashlib.sha256(key.encode()).hexdigest()
+    return f"{key[:KEY_LENGTH - len(digest) - 1]}#{digest}"
 
 
 def _window(now: datetime, seconds: int) -> int:
@@ -66,7 +81,7 @@ def is_limited(session: Session, key: str, spec: str, now: datetime) -> bool:
     limit, seconds = parse_rate(spec)
     current = _window(now, seconds)
     counts: dict[int, int] = dict(session.connection().execute(  # type: ignore[arg-type]
-        _COUNTS, {"key": key, "current": current, "previous": current - seconds}).all())
+        _COUNTS, {"key": _stored(key), "current": current, "previous": current - seconds}).all())
     return _weighted(counts.get(current, 0), counts.get(current - seconds, 0), now, current,
                      seconds) >= limit
 
@@ -74,7 +89,7 @@ def is_limited(session: Session, key: str, spec: str, now: datetime) -> bool:
 def _hit(session: Session, key: str, window: int, seconds: int) -> tuple[int, int]:
     conn = session.connection()
     count, previous = conn.execute(_UPSERT[conn.dialect.name], {
-        "hit_key": key, "window": window, "previous": window - seconds}).one()
+        "hit_key": _stored(key), "window": window, "previous": window - seconds}).one()
     # Old windows are useless; sweeping them now and then keeps the table small without a
     # cron job. Not on every new window: the sweep reads the whole table (no index serves
     # it), and with many people each first attempt opens a window.
@@ -99,5 +114,5 @@ def attempt(session: Session, key: str, spec: str, now: datetime) -> bool:
     count, previous = _hit(session, key, window, seconds)
     if _weighted(count - 1, previous, now, window, seconds) < limit:
         return True
-    session.connection().execute(_TAKE_BACK, {"hit_key": key, "window": window})
+    session.connection().execute(_TAKE_BACK, {"hit_key": _stored(key), "window": window})
     return False

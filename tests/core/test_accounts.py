@@ -273,6 +273,24 @@ def test_a_browser_that_signed_in_before_passes_the_accounts_exhausted_budget(
     assert _signin_from(app, "", "known@example.kg", PASSWORD, owner) == 303
 
 
+def test_guessing_at_the_longest_address_is_throttled_like_any_other(app) -> None:
+    """An address of 254 characters, as long as the form takes, makes a rate-limit key longer
+    than the table's column (PostgreSQL refused it: a server error). Its guesses are counted,
+    and an address that differs only at its end keeps its own count."""
+    from core.accounts.routes import ACCOUNT_BUDGET
+
+    longest = "a" * 64 + "@" + "b" * 186 + ".kg"
+    neighbour = "a" * 64 + "@" + "b" * 185 + "c.kg"
+    assert len(longest) == len(neighbour) == 254
+    clear_of_window_edge(300, app)
+    statuses = [_signin_from(app, f"198.51.100.{n}", longest, "wrong password!")
+                for n in range(5) for _ in range(5)]
+    budget = 5 * ACCOUNT_BUDGET  # the account's budget: the limit of 5 times the factor
+    assert statuses == [422] * budget + [429] * (25 - budget)
+    assert _signin_from(app, "192.0.2.1", longest, "wrong password!") == 429
+    assert _signin_from(app, "192.0.2.2", neighbour, "wrong password!") == 422
+
+
 def test_a_password_change_revokes_the_browsers_device_cookie(app, database) -> None:
     from core.accounts import services
     from core.models import utcnow
