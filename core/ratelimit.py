@@ -27,18 +27,14 @@ def parse_rate(spec: str) -> tuple[int, int]:
     return int(count), int(seconds)
 
 
-#: The key column's length (`RateLimitHit.key`).
-KEY_LENGTH = 200
-
-
 def _stored(key: str) -> str:
     """The key as the table holds it. Keys carry what people typed (an e-mail address of up
     to 254 characters on the sign-in form); a longer key keeps its start, readable, and a hash
     of the whole, so distinct keys stay distinct and fit the column."""
-    if len(key) <= KEY_LENGTH:
+    if len(key) <= _KEY_LENGTH:
         return key
     digest = hashlib.sha256(key.encode()).hexdigest()
-    return f"{key[:KEY_LENGTH - len(digest) - 1]}#{digest}"
+    return f"{key[:_KEY_LENGTH - len(digest) - 1]}#{digest}"
 
 
 def _window(now: datetime, seconds: int) -> int:
@@ -48,6 +44,7 @@ def _window(now: datetime, seconds: int) -> int:
 
 # Built once per process: every limited form (sign-in, cast) runs these.
 _T = RateLimitHit.__table__  # type: ignore[attr-defined]
+_KEY_LENGTH: int = _T.c.key.type.length
 _COUNTS = (select(_T.c.window_start, _T.c.count)
            .where(_T.c.key == bindparam("key"),
                   or_(_T.c.window_start == bindparam("current"),
